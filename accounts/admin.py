@@ -1,0 +1,86 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department, DepartmentAgent, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = DepartmentAgent
+    extra = 1
+    autocomplete_fields = ["department"]
+    verbose_name = _("department")
+    verbose_name_plural = _("departments")
+
+
+class AgentInline(admin.TabularInline):
+    model = DepartmentAgent
+    extra = 1
+    autocomplete_fields = ["agent"]
+    verbose_name = _("agent")
+    verbose_name_plural = _("agents")
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth.models import Group
+
+        return [(g.name, g.name) for g in Group.objects.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
+@admin.register(User)
+class AgentAdmin(UserAdmin):
+    list_display = [
+        "username",
+        "get_full_name",
+        "email",
+        "roles",
+        "department_names",
+        "status",
+        "queue_enabled",
+        "max_chats",
+        "is_active",
+    ]
+    list_filter = [RoleFilter, "memberships__department", "status", "queue_enabled", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        *UserAdmin.fieldsets,
+        (_("Omnichannel"), {"fields": ["queue_enabled", "status", "max_chats"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups", "departments")
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj: User) -> str:
+        return ", ".join(g.name for g in obj.groups.all())
+
+    @admin.display(description=_("departments"))
+    def department_names(self, obj: User) -> str:
+        return ", ".join(d.name for d in obj.departments.all())
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "enabled", "agent_count", "created_at"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AgentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(agent_count=Count("memberships"))
+
+    @admin.display(description=_("agents"), ordering="agent_count")
+    def agent_count(self, obj: Department) -> int:
+        return obj.agent_count

@@ -1,0 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+
+from omnichannel.errors import DomainError
+
+
+class QueueNotAllowed(DomainError):
+    code = "queue_not_allowed"
+    default_message = _("You cannot enable the Omnichannel queue.")
+
+
+class UnknownDepartment(DomainError):
+    code = "unknown_department"
+    default_message = _("There is no such department.")
+
+
+class InvalidAgent(DomainError):
+    code = "invalid_agent"
+    default_message = _("The agent could not be saved.")

@@ -1,0 +1,84 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+AGENT_ROLE = "LiveChat Agent"
+MANAGER_ROLE = "LiveChat Manager"
+
+
+class User(AbstractUser):
+    """A person who signs in: an agent, a supervisor, or both (roles are groups)."""
+
+    class Status(models.TextChoices):
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
+    queue_enabled = models.BooleanField(
+        _("Omnichannel queue"),
+        default=False,
+        help_text=_("When on, the agent sees and can take the queued chats of their departments."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OFFLINE
+    )
+    max_chats = models.PositiveSmallIntegerField(
+        _("maximum simultaneous chats"),
+        default=5,
+        help_text=_("How many open chats the agent may serve at once."),
+    )
+    departments = models.ManyToManyField(
+        "Department",
+        through="DepartmentAgent",
+        related_name="agents",
+        blank=True,
+        verbose_name=_("departments"),
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        permissions = [
+            ("serve_livechat", _("Can serve omnichannel chats")),
+            ("supervise_livechat", _("Can supervise the contact center")),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DepartmentAgent(models.Model):
+    """An agent's membership of a department."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("department membership")
+        verbose_name_plural = _("department memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "agent"], name="unique_department_agent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} @ {self.department}"

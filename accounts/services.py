@@ -1,0 +1,144 @@
+"""The only writers of accounts' models."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.errors import InvalidAgent, QueueNotAllowed, UnknownDepartment
+from accounts.models import AGENT_ROLE, MANAGER_ROLE, Department, DepartmentAgent, User
+from accounts.selectors import queue_refusal_reason
+from omnichannel import events
+
+
+def set_queue_enabled(user: User, *, enabled: bool) -> User:
+    """Switch the agent's Omnichannel queue on or off; only eligible agents may switch it on."""
+    if enabled:
+        reason = queue_refusal_reason(user)
+        if reason:
+            raise QueueNotAllowed(reason)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(queue_enabled=enabled)
+        user.queue_enabled = enabled
+        events.record("agent.queue_changed", actor=user, data={"enabled": enabled})
+    return user
+
+
+def set_status(user: User, *, status: str) -> User:
+    if status not in User.Status.values:
+        raise InvalidAgent(_("Unknown status: %(status)s") % {"status": status})
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(status=status)
+        user.status = status
+        events.record("agent.status_changed", actor=user, data={"status": status})
+    return user
+
+
+def create_department(
+    *, name: str, slug: str | None = None, description: str = ""
+) -> tuple[Department, bool]:
+    """Create a department, or return the one with that slug. Returns (department, created)."""
+    name = name.strip()
+    slug = slugify(slug or name)
+    if not name or not slug:
+        raise UnknownDepartment(_("A department needs a name made of letters or digits."))
+    with transaction.atomic():
+        department, created = Department.objects.get_or_create(
+            slug=slug, defaults={"name": name, "description": description}
+        )
+    return department, created
+
+
+def provision_agent(
+    *,
+    username: str,
+    password: str,
+    department_slugs: Iterable[str] = (),
+    manager: bool = False,
+    queue_on: bool = False,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    superuser: bool = False,
+) -> tuple[User, bool]:
+    """Create or update an agent with the LiveChat Agent role. Returns (user, created).
+
+    Idempotent: running it again with the same arguments changes nothing.
+    """
+    username = username.strip()
+    if not username:
+        raise InvalidAgent(_("A user name is required."))
+    slugs = list(dict.fromkeys(department_slugs))
+    departments = list(Department.objects.filter(slug__in=slugs))
+    missing = sorted(set(slugs) - {d.slug for d in departments})
+    if missing:
+        raise UnknownDepartment(_("Unknown department: %(slugs)s") % {"slugs": ", ".join(missing)})
+    candidate = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as error:
+        raise InvalidAgent(" ".join(error.messages)) from None
+
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first_name, "last_name": last_name, "email": email},
+        )
+        changed = []
+        if created or not user.check_password(password):
+            user.set_password(password)
+            changed.append("password")
+        for field, value in (
+            ("first_name", first_name),
+            ("last_name", last_name),
+            ("email", email),
+        ):
+            if value and getattr(user, field) != value:
+                setattr(user, field, value)
+                changed.append(field)
+        staff = manager or superuser
+        if staff and not user.is_staff:
+            user.is_staff = True
+            changed.append("is_staff")
+        if superuser and not user.is_superuser:
+            user.is_superuser = True
+            changed.append("is_superuser")
+        if changed:
+            user.save(update_fields=None if created else changed)
+        roles = [AGENT_ROLE] + ([MANAGER_ROLE] if manager else [])
+        user.groups.add(*Group.objects.filter(name__in=roles))
+        for department in departments:
+            DepartmentAgent.objects.get_or_create(department=department, agent=user)
+        if queue_on and departments and not user.queue_enabled:
+            User.objects.filter(pk=user.pk).update(queue_enabled=True)
+            user.queue_enabled = True
+        events.record(
+            "agent.provisioned",
+            data={"username": username, "created": created, "departments": slugs},
+        )
+    return user, created
+
+
+def set_agent_departments(agent: User, departments: Iterable[Department]) -> None:
+    """Make the agent's memberships exactly these departments."""
+    wanted = {d.pk for d in departments}
+    with transaction.atomic():
+        DepartmentAgent.objects.filter(agent=agent).exclude(department_id__in=wanted).delete()
+        current = set(
+            DepartmentAgent.objects.filter(agent=agent).values_list("department_id", flat=True)
+        )
+        DepartmentAgent.objects.bulk_create(
+            DepartmentAgent(agent=agent, department_id=pk) for pk in wanted - current
+        )
+        if not wanted and agent.queue_enabled:
+            User.objects.filter(pk=agent.pk).update(queue_enabled=False)
+            agent.queue_enabled = False
+        events.record(
+            "agent.departments_changed",
+            actor=None,
+            data={"agent": agent.pk, "departments": sorted(wanted)},
+        )

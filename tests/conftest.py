@@ -1,0 +1,79 @@
+"""Named personas and the rules for tests that need PostgreSQL, Redis or a browser."""
+
+import pytest
+from django.conf import settings
+
+from tests.factories import PASSWORD, AgentFactory, DepartmentFactory, UserFactory, make_manager
+
+
+def _uses_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip PostgreSQL/Redis tests on the embedded defaults.
+
+    CI runs the suite a second time with DATABASE_URL and REDIS_URL set; there a service that
+    does not answer fails the run (database creation or the layer's connection raises).
+    """
+    missing = {
+        "postgres": None if _uses_postgres() else "needs DATABASE_URL pointing at PostgreSQL",
+        "redis": None if settings.REDIS_URL else "needs REDIS_URL pointing at Redis",
+    }
+    for item in items:
+        for marker, reason in missing.items():
+            if reason and item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def department(db):
+    return DepartmentFactory(name="Support", slug="support")
+
+
+@pytest.fixture
+def other_department(db):
+    return DepartmentFactory(name="Sales", slug="sales")
+
+
+@pytest.fixture
+def agent(department):
+    """A LiveChat Agent in Support with the queue on."""
+    return AgentFactory(username="alex", departments=[department], queue_enabled=True)
+
+
+@pytest.fixture
+def other_agent(department):
+    return AgentFactory(username="blair", departments=[department], queue_enabled=True)
+
+
+@pytest.fixture
+def outsider_agent(other_department):
+    """An agent of another department."""
+    return AgentFactory(username="olly", departments=[other_department], queue_enabled=True)
+
+
+@pytest.fixture
+def agent_without_department(db):
+    return AgentFactory(username="newcomer")
+
+
+@pytest.fixture
+def plain_user(db):
+    """A user with no role at all."""
+    return UserFactory(username="visitor-account")
+
+
+@pytest.fixture
+def supervisor(department):
+    return make_manager(username="sam", departments=[department])
