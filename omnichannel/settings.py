@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.agent_shell",
+                "queues.context_processors.omnichannel_sidebar",
             ],
         },
     },

@@ -77,3 +77,37 @@ def plain_user(db):
 @pytest.fixture
 def supervisor(department):
     return make_manager(username="sam", departments=[department])
+
+
+@pytest.fixture
+def write_as_contact(department):
+    """Have a contact write on the website chat; returns the stored message."""
+    from directory.models import Channel
+    from directory.services import get_or_create_contact
+    from rooms.services import receive_contact_message
+
+    def write(text="Hello, I need help", *, visitor="visitor-1", name="", to=None, **kwargs):
+        contact, _ = get_or_create_contact(
+            channel=Channel.LIVECHAT, external_id=f"token-{visitor}", name=name
+        )
+        return receive_contact_message(
+            contact=contact,
+            channel=Channel.LIVECHAT,
+            department=to or department,
+            text=text,
+            **kwargs,
+        )
+
+    return write
+
+
+@pytest.fixture
+def queued_room(write_as_contact):
+    return write_as_contact().room
+
+
+@pytest.fixture
+def taken_room(queued_room, agent):
+    from queues.services import take_room
+
+    return take_room(agent, queued_room)

@@ -1,0 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+
+from omnichannel.errors import DomainError
+
+
+class RoomAlreadyTaken(DomainError):
+    code = "room_already_taken"
+    default_message = _("Another agent took this chat first.")
+
+
+class NotEligible(DomainError):
+    code = "not_eligible"
+    default_message = _("You cannot take chats from this queue.")
+
+
+class NotInQueue(DomainError):
+    code = "not_in_queue"
+    default_message = _("This chat is not waiting in the queue.")

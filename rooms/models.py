@@ -1,0 +1,207 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+from directory.models import Channel, Contact
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    """One conversation with a contact, from arrival in the queue to closing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        TAKEN = "taken", _("In progress")
+        CLOSED = "closed", _("Closed")
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("contact")
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("department")
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="served_rooms",
+        verbose_name=_("agent"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # First arrival in the queue; never reset, so a returned chat keeps its place.
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    # Start of the current wait (equals queued_at until the chat is returned).
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Sum of every completed wait in the queue; returning a chat adds to it, never resets it.
+    queue_seconds = models.FloatField(_("queue time (s)"), default=0)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    # Oldest contact message that no agent has answered yet.
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    response_count = models.PositiveIntegerField(default=0)
+    response_seconds_total = models.FloatField(default=0)
+    last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
+    closing_comment = models.TextField(_("closing comment"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="rooms", verbose_name=_("tags"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        indexes = [
+            models.Index(fields=["status", "department", "queued_at"], name="room_queue"),
+            models.Index(fields=["agent", "status"], name="room_agent_status"),
+        ]
+        constraints = [
+            # At most one open room per contact and channel: a second arrival appends to it.
+            models.UniqueConstraint(
+                fields=["contact", "channel"],
+                condition=~models.Q(status="closed"),
+                name="one_open_room_per_contact_channel",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="taken") | models.Q(agent__isnull=False),
+                name="taken_room_has_agent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+    @property
+    def queue_time(self) -> timedelta:
+        """Total time spent waiting in the queue, counting the current wait."""
+        seconds = self.queue_seconds
+        if self.status == self.Status.QUEUED and self.waiting_since:
+            seconds += (timezone.now() - self.waiting_since).total_seconds()
+        return timedelta(seconds=seconds)
+
+    @property
+    def average_response_time(self) -> timedelta | None:
+        if not self.response_count:
+            return None
+        return timedelta(seconds=self.response_seconds_total / self.response_count)
+
+    @property
+    def first_response_time(self) -> timedelta | None:
+        if not self.first_response_at:
+            return None
+        return self.first_response_at - self.created_at
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        CONTACT = "contact", _("Contact")
+        AGENT = "agent", _("Agent")
+        SYSTEM = "system", _("System")
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("rendered text"), blank=True)
+    # System messages are stored as events (a code and its data), so each reader sees them
+    # in their own language.
+    system_code = models.CharField(max_length=40, blank=True)
+    system_data = models.JSONField(default=dict, blank=True)
+    # The channel's own id of the message (Facebook mid, API client id), for de-duplication.
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    # NULL, not "", for "none": the unique constraint must ignore messages without one.
+    external_id = models.CharField(  # noqa: DJ001
+        _("external id"), max_length=255, null=True, blank=True
+    )
+    delivery_status = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, blank=True
+    )
+    delivery_error = models.TextField(_("delivery error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["room", "id"], name="message_room_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="unique_external_message_per_channel",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:40]}"
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    # The stored name is random so that one contact cannot guess another's file.
+    return f"attachments/{attachment.token}/{filename}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=64, unique=True)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

@@ -1,0 +1,322 @@
+"""The only writers of rooms' models: messages, metrics, closing; the state claims queues uses."""
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import filetype
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Department, User
+from accounts.selectors import is_manager
+from directory.models import Channel, Contact
+from omnichannel import events
+from rooms.errors import (
+    AgentFilesNotAllowed,
+    CommentRequired,
+    EmptyMessage,
+    FileRejected,
+    InvalidTag,
+    MessageTooLong,
+    NotAllowed,
+    NotServingRoom,
+    RoomClosed,
+)
+from rooms.formatting import MESSAGE_MAX_LENGTH, render_message
+from rooms.models import Attachment, Message, Room, Tag
+
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENT_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+}
+COMMENT_MAX_LENGTH = 2000
+TAG_MAX_LENGTH = 50
+# Channels whose replies a transport must still carry; the website chat reads them directly.
+CHANNELS_WITH_TRANSPORT = {Channel.FACEBOOK, Channel.API}
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a contact sent: its bytes and the name they gave it."""
+
+    name: str
+    content: bytes
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").replace("\x00", "").strip()
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise MessageTooLong(
+            _("Messages are limited to %(limit)s characters; this one has %(length)s.")
+            % {"limit": MESSAGE_MAX_LENGTH, "length": len(text)}
+        )
+    return text
+
+
+def check_contact_file(incoming: IncomingFile) -> str:
+    """The file's real content type, judged by its bytes; refuses anything but images and PDF."""
+    if not incoming.content:
+        raise FileRejected(_("The file is empty."))
+    if len(incoming.content) > ATTACHMENT_MAX_BYTES:
+        raise FileRejected(
+            _("Files are limited to %(mb)s MB.") % {"mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+        )
+    kind = filetype.guess(incoming.content[:8192])
+    if kind is None or kind.mime not in ATTACHMENT_TYPES:
+        raise FileRejected(_("Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent."))
+    return kind.mime
+
+
+def _system_message(room: Room, code: str, *, actor: User | None = None, **data) -> Message:
+    if actor is not None:
+        data.setdefault("agent", actor.display_name)
+    return Message.objects.create(
+        room=room,
+        kind=Message.Kind.SYSTEM,
+        author=actor,
+        channel=room.channel,
+        system_code=code,
+        system_data=data,
+    )
+
+
+def receive_contact_message(
+    *,
+    contact: Contact,
+    channel: str,
+    department: Department,
+    text: str = "",
+    external_id: str | None = None,
+    files: Sequence[IncomingFile] = (),
+    sent_at: datetime | None = None,
+) -> Message:
+    """Store what a contact wrote: appended to their open room, or opening a queued one.
+
+    A repeat of an external id returns the message stored the first time. Takes the row lock
+    of the contact's open room (PostgreSQL) so metrics updates never interleave.
+    """
+    text = _clean_text(text)
+    if not text and not files:
+        raise EmptyMessage()
+    checked = [(incoming, check_contact_file(incoming)) for incoming in files]
+    if external_id:
+        existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return _store_contact_message(
+                contact, channel, department, text, external_id, checked, sent_at
+            )
+    except IntegrityError:
+        # Lost a race: another request opened the room or stored this external id first.
+        if external_id:
+            existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+            if existing is not None:
+                return existing
+        with transaction.atomic():
+            return _store_contact_message(
+                contact, channel, department, text, external_id, checked, sent_at
+            )
+
+
+def _store_contact_message(contact, channel, department, text, external_id, checked, sent_at):
+    now = timezone.now()
+    room = (
+        Room.objects.select_for_update(of=("self",))
+        .filter(contact=contact, channel=channel)
+        .exclude(status=Room.Status.CLOSED)
+        .first()
+    )
+    created = room is None
+    if created:
+        room = Room.objects.create(
+            contact=contact,
+            channel=channel,
+            department=department,
+            created_at=now,
+            queued_at=now,
+            waiting_since=now,
+        )
+    message = Message.objects.create(
+        room=room,
+        kind=Message.Kind.CONTACT,
+        text=text,
+        html=render_message(text) if text else "",
+        channel=channel,
+        external_id=external_id or None,
+        created_at=sent_at or now,
+    )
+    for incoming, content_type in checked:
+        token = secrets.token_urlsafe(24)
+        attachment = Attachment(
+            message=message,
+            token=token,
+            name=(incoming.name or "file")[:255],
+            content_type=content_type,
+            size=len(incoming.content),
+        )
+        extension = ATTACHMENT_TYPES[content_type]
+        attachment.file.save(f"{token}.{extension}", ContentFile(incoming.content), save=False)
+        attachment.save()
+    updates = {"last_message_at": now}
+    if room.awaiting_reply_since is None:
+        updates["awaiting_reply_since"] = message.created_at
+    Room.objects.filter(pk=room.pk).update(**updates)
+    if created:
+        events.record("room.queued", room=room, contact=contact, data={"department": department.pk})
+    events.record(
+        "message.created",
+        room=room,
+        contact=contact,
+        data={"message": message.pk, "kind": message.kind},
+    )
+    return message
+
+
+def post_agent_message(agent: User, room: Room, *, text: str, files: Iterable = ()) -> Message:
+    """Send the serving agent's reply; keeps the response-time metrics.
+
+    Locks the room row (PostgreSQL) so two replies never count one wait twice.
+    """
+    if list(files):
+        raise AgentFilesNotAllowed()
+    text = _clean_text(text)
+    if not text:
+        raise EmptyMessage()
+    with transaction.atomic():
+        locked = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
+        if locked.status == Room.Status.CLOSED:
+            raise RoomClosed()
+        if locked.status != Room.Status.TAKEN or locked.agent_id != agent.pk:
+            raise NotServingRoom()
+        now = timezone.now()
+        message = Message.objects.create(
+            room=locked,
+            kind=Message.Kind.AGENT,
+            author=agent,
+            text=text,
+            html=render_message(text),
+            channel=locked.channel,
+            delivery_status=(
+                Message.Delivery.PENDING
+                if locked.channel in CHANNELS_WITH_TRANSPORT
+                else Message.Delivery.SENT
+            ),
+            created_at=now,
+        )
+        updates: dict = {"last_message_at": now}
+        if locked.awaiting_reply_since is not None:
+            waited = max((now - locked.awaiting_reply_since).total_seconds(), 0.0)
+            updates.update(
+                awaiting_reply_since=None,
+                response_count=F("response_count") + 1,
+                response_seconds_total=F("response_seconds_total") + waited,
+            )
+            if locked.first_response_at is None:
+                updates["first_response_at"] = now
+        Room.objects.filter(pk=locked.pk).update(**updates)
+        events.record(
+            "message.created",
+            actor=agent,
+            room=locked,
+            contact=locked.contact_id,
+            data={"message": message.pk, "kind": message.kind},
+        )
+    return message
+
+
+def claim_queued_room(agent: User, room: Room) -> bool:
+    """Make a queued room the agent's with one conditional UPDATE; False when someone was first.
+
+    Callers hold a transaction; exactly one concurrent caller gets True.
+    """
+    now = timezone.now()
+    claimed = Room.objects.filter(pk=room.pk, status=Room.Status.QUEUED).update(
+        status=Room.Status.TAKEN, agent=agent, taken_at=now
+    )
+    if not claimed:
+        return False
+    current = Room.objects.only("waiting_since", "queued_at").get(pk=room.pk)
+    waited = (now - (current.waiting_since or current.queued_at)).total_seconds()
+    Room.objects.filter(pk=room.pk).update(
+        queue_seconds=F("queue_seconds") + max(waited, 0.0), waiting_since=None
+    )
+    _system_message(room, "taken", actor=agent)
+    return True
+
+
+def release_room(agent: User, room: Room, *, by: User) -> bool:
+    """Put the agent's room back in the queue; False when it is no longer theirs."""
+    released = Room.objects.filter(pk=room.pk, status=Room.Status.TAKEN, agent=agent).update(
+        status=Room.Status.QUEUED, agent=None, waiting_since=timezone.now()
+    )
+    if released:
+        _system_message(room, "returned", actor=by)
+    return bool(released)
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = []
+    for tag in tags:
+        name = " ".join((tag or "").split()).lower()
+        if not name:
+            continue
+        if len(name) > TAG_MAX_LENGTH:
+            raise InvalidTag()
+        if name not in cleaned:
+            cleaned.append(name)
+    return cleaned
+
+
+def close_room(agent: User, room: Room, *, comment: str, tags: Iterable[str] = ()) -> Room:
+    """Close the conversation with a required comment and optional tags; tells the contact."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise CommentRequired()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise CommentRequired(
+            _("The comment is limited to %(limit)s characters.") % {"limit": COMMENT_MAX_LENGTH}
+        )
+    tag_names = normalise_tags(tags)
+    with transaction.atomic():
+        current = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
+        if current.status == Room.Status.CLOSED:
+            raise RoomClosed()
+        serving = current.status == Room.Status.TAKEN and current.agent_id == agent.pk
+        if not serving and not is_manager(agent):
+            raise NotServingRoom()
+        now = timezone.now()
+        updates: dict = {
+            "status": Room.Status.CLOSED,
+            "closed_at": now,
+            "closing_comment": comment,
+            "closed_by": agent,
+        }
+        if current.status == Room.Status.QUEUED and current.waiting_since:
+            waited = max((now - current.waiting_since).total_seconds(), 0.0)
+            updates.update(queue_seconds=F("queue_seconds") + waited, waiting_since=None)
+        closed = Room.objects.filter(pk=current.pk, status=current.status).update(**updates)
+        if not closed:
+            raise NotAllowed()
+        tag_rows = [Tag.objects.get_or_create(name=name)[0] for name in tag_names]
+        current.tags.set(tag_rows)
+        _system_message(current, "closed", actor=agent)
+        events.record(
+            "room.closed",
+            actor=agent,
+            room=current,
+            contact=current.contact_id,
+            data={"tags": tag_names, "agent": current.agent_id},
+        )
+    current.refresh_from_db()
+    return current
