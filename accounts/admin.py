@@ -4,6 +4,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, DepartmentAgent, User
+from accounts.services import notify_departments_changed
 
 
 class MembershipInline(admin.TabularInline):
@@ -61,6 +62,10 @@ class AgentAdmin(UserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups", "departments")
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        notify_departments_changed(form.instance)
+
     @admin.display(description=_("roles"))
     def roles(self, obj: User) -> str:
         return ", ".join(g.name for g in obj.groups.all())
@@ -80,6 +85,13 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agent_count=Count("memberships"))
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.memberships.values_list("agent_id", flat=True))
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.memberships.values_list("agent_id", flat=True))
+        for agent in User.objects.filter(pk__in=before ^ after):
+            notify_departments_changed(agent)
 
     @admin.display(description=_("agents"), ordering="agent_count")
     def agent_count(self, obj: Department) -> int:

@@ -82,3 +82,19 @@ class DepartmentAgent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} @ {self.department}"
+
+
+class AgentConnection(models.Model):
+    """One open live socket of a user's; presence is 'online' while any exists."""
+
+    agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="connections")
+    channel_name = models.CharField(max_length=200, unique=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("live connection")
+        verbose_name_plural = _("live connections")
+
+    def __str__(self) -> str:
+        return f"{self.agent} ({self.channel_name})"

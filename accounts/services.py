@@ -1,16 +1,25 @@
 """The only writers of accounts' models."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.errors import InvalidAgent, QueueNotAllowed, UnknownDepartment
-from accounts.models import AGENT_ROLE, MANAGER_ROLE, Department, DepartmentAgent, User
+from accounts.models import (
+    AGENT_ROLE,
+    MANAGER_ROLE,
+    AgentConnection,
+    Department,
+    DepartmentAgent,
+    User,
+)
 from accounts.selectors import queue_refusal_reason
 from omnichannel import events
 
@@ -142,3 +151,54 @@ def set_agent_departments(agent: User, departments: Iterable[Department]) -> Non
             actor=None,
             data={"agent": agent.pk, "departments": sorted(wanted)},
         )
+
+
+def agent_connected(user: User, *, channel_name: str) -> None:
+    """A tab opened its socket: remember it, and show an offline agent as online."""
+    with transaction.atomic():
+        AgentConnection.objects.get_or_create(agent=user, channel_name=channel_name)
+        went_online = User.objects.filter(pk=user.pk, status=User.Status.OFFLINE).update(
+            status=User.Status.ONLINE
+        )
+        if went_online:
+            events.record("agent.status_changed", actor=user, data={"status": "online"})
+
+
+def agent_seen(user: User, *, channel_name: str) -> None:
+    AgentConnection.objects.filter(agent=user, channel_name=channel_name).update(
+        last_seen_at=timezone.now()
+    )
+
+
+def agent_disconnected(user: User, *, channel_name: str) -> None:
+    AgentConnection.objects.filter(agent=user, channel_name=channel_name).delete()
+
+
+def settle_presence(user: User) -> bool:
+    """After the grace period: an online agent with no socket left goes offline. True if so."""
+    with transaction.atomic():
+        if AgentConnection.objects.filter(agent=user).exists():
+            return False
+        went_offline = User.objects.filter(pk=user.pk, status=User.Status.ONLINE).update(
+            status=User.Status.OFFLINE
+        )
+        if went_offline:
+            events.record("agent.status_changed", actor=user, data={"status": "offline"})
+    return bool(went_offline)
+
+
+def expire_stale_connections(older_than: timedelta) -> int:
+    """Forget sockets whose process died without saying so; settle their agents' presence."""
+    cutoff = timezone.now() - older_than
+    stale = AgentConnection.objects.filter(last_seen_at__lt=cutoff)
+    agent_ids = set(stale.values_list("agent_id", flat=True))
+    count, _ = stale.delete()
+    for agent in User.objects.filter(pk__in=agent_ids):
+        settle_presence(agent)
+    return count
+
+
+def notify_departments_changed(agent: User) -> None:
+    """Tell live sockets that the agent's departments changed (admin edited the memberships)."""
+    with transaction.atomic():
+        events.record("agent.departments_changed", data={"agent": agent.pk})

@@ -10,8 +10,6 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.errors import QueueNotAllowed
 from accounts.forms import QueueSwitchForm, SignInForm, StatusForm
-from accounts.selectors import departments_of
-from omnichannel.home import home_counters
 
 
 class SignInView(auth_views.LoginView):
@@ -31,16 +29,6 @@ def locked_out(
         {"form": form, "locked_out": True},
         status=429,
     )
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context = {
-        "departments": departments_of(user),
-        **home_counters(user),
-    }
-    return render(request, "accounts/home.html", context)
 
 
 def _back(request: HttpRequest) -> HttpResponse:

@@ -1,3 +1,8 @@
-"""Websocket routes; the live-updates consumer joins them in its own issue."""
+from django.urls import path, re_path
 
-websocket_urlpatterns: list = []
+from omnichannel.consumers import LiveConsumer, VisitorConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+    re_path(r"^ws/livechat/(?P<slug>[-a-zA-Z0-9_]+)/$", VisitorConsumer.as_asgi()),
+]

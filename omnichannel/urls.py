@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from omnichannel import views
+
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("home/counters/", views.counters, name="home-counters"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("livechat/", include("integrations.livechat.urls")),

@@ -29,4 +29,9 @@ def queue_sidebar_for(agent: User) -> dict:
     rooms = queued_rooms_for(agent)
     shown = list(rooms[:QUEUE_SIDEBAR_LIMIT])
     total = len(shown) if len(shown) < QUEUE_SIDEBAR_LIMIT else rooms.count()
-    return {"queued_rooms": shown, "queued_total": total, "serves_queue": serves_queue(agent)}
+    return {
+        "queued_rooms": shown,
+        "queued_total": total,
+        "serves_queue": serves_queue(agent),
+        "queue_limit": QUEUE_SIDEBAR_LIMIT,
+    }

@@ -101,3 +101,9 @@ def close(request: HttpRequest, room_id: int) -> HttpResponse:
         return render(request, "rooms/room.html", context, status=400)
     messages.success(request, _("The conversation is closed."))
     return redirect("room", room_id=room.pk)
+
+
+@login_required
+def sidebar(request: HttpRequest) -> HttpResponse:
+    """The Omnichannel lists, re-fetched by a tab after a reconnect or a subscription change."""
+    return render(request, "queues/sidebar.html")

@@ -1,62 +1,68 @@
-// The room page: send without reloading, poll for new messages, text styles, tags, panels.
+// The room page: send without reloading, text styles, tags, panels. New messages arrive over
+// the live socket (live.js); while it is down, this page polls instead.
 (function () {
   "use strict";
   const csrf = () => document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
   const messages = document.getElementById("messages");
+  const roomElement = document.querySelector("[data-room]");
+  if (!messages || !roomElement) return;
+  const roomId = Number(roomElement.dataset.room);
+  const liveOpen = () => Boolean(window.omnichannelLive && window.omnichannelLive.open);
+
+  function append(html) {
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    let added = false;
+    holder.content.querySelectorAll("[data-message-id]").forEach((item) => {
+      if (messages.querySelector(`[data-message-id="${item.dataset.messageId}"]`)) return;
+      messages.appendChild(item);
+      if (Number(item.dataset.messageId) > Number(messages.dataset.lastId || 0)) {
+        messages.dataset.lastId = item.dataset.messageId;
+      }
+      added = true;
+    });
+    if (added) messages.lastElementChild?.scrollIntoView({ block: "end" });
+  }
 
   async function poll() {
-    if (!messages) return;
     const url = `${messages.dataset.pollUrl}?after=${messages.dataset.lastId || 0}`;
     try {
       const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
-      if (!response.ok) return;
-      const html = (await response.text()).trim();
-      if (!html) return;
-      const holder = document.createElement("template");
-      holder.innerHTML = html;
-      holder.content.querySelectorAll("[data-message-id]").forEach((item) => {
-        if (messages.querySelector(`[data-message-id="${item.dataset.messageId}"]`)) return;
-        messages.appendChild(item);
-        messages.dataset.lastId = item.dataset.messageId;
-      });
-      messages.lastElementChild?.scrollIntoView({ block: "end" });
-    } catch (error) {
-      // The next poll tries again; the server keeps every message.
-    }
+      if (response.ok) append(await response.text());
+    } catch (error) { /* the next poll tries again; the server keeps every message */ }
   }
 
-  async function refreshInfo() {
-    const panel = document.getElementById("room-info");
-    if (!panel) return;
-    try {
-      const response = await fetch(panel.dataset.refreshUrl, { headers: { "HX-Request": "true" } });
-      if (response.ok) panel.innerHTML = await response.text();
-    } catch (error) { /* try again later */ }
+  function typing(active) {
+    const indicator = document.querySelector("[data-typing]");
+    if (indicator) indicator.hidden = !active;
   }
 
-  if (messages) {
-    messages.lastElementChild?.scrollIntoView({ block: "end" });
-    setInterval(poll, 2500);
-    setInterval(refreshInfo, 10000);
+  let typingTimer = null;
+  function sendTyping(active) {
+    window.omnichannelLive?.send?.({ type: "typing", room: roomId, active });
   }
 
-  const composer = document.querySelector("[data-composer]");
-  if (composer) {
+  function bindComposer() {
+    const composer = document.querySelector("[data-composer]");
+    if (!composer || composer.dataset.bound) return;
+    composer.dataset.bound = "1";
     const field = composer.querySelector("textarea");
     const errorBox = composer.querySelector("[data-composer-error]");
     field.focus();
     composer.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!field.value.trim()) return;
-      const body = new FormData(composer);
       const response = await fetch(composer.action, {
-        method: "POST", body, headers: { "HX-Request": "true", "X-CSRFToken": csrf() },
-        credentials: "same-origin",
+        method: "POST", body: new FormData(composer),
+        headers: { "HX-Request": "true", "X-CSRFToken": csrf() }, credentials: "same-origin",
       });
       if (response.ok) {
         field.value = "";
         errorBox.hidden = true;
-        poll();
+        clearTimeout(typingTimer);
+        typingTimer = null;
+        sendTyping(false);
+        if (!liveOpen()) poll();
       } else {
         errorBox.textContent = await response.text();
         errorBox.hidden = false;
@@ -67,6 +73,11 @@
         event.preventDefault();
         composer.requestSubmit();
       }
+    });
+    field.addEventListener("input", () => {
+      if (!typingTimer) sendTyping(true);
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { typingTimer = null; sendTyping(false); }, 3000);
     });
     composer.querySelectorAll("[data-wrap]").forEach((button) => {
       button.addEventListener("click", () => {
@@ -83,10 +94,12 @@
     });
   }
 
-  const chips = document.querySelector("[data-tag-chips]");
-  const tagInput = document.querySelector("[data-tag-input]");
-  if (chips && tagInput) {
-    // With the script, the typed word becomes a chip; without it, the field posts as it is.
+  function bindTags() {
+    const chips = document.querySelector("[data-tag-chips]");
+    const tagInput = document.querySelector("[data-tag-input]");
+    if (!chips || !tagInput || tagInput.dataset.bound) return;
+    tagInput.dataset.bound = "1";
+    // With the script, each typed word becomes a chip; without it, the field posts as it is.
     tagInput.removeAttribute("name");
     const template = document.querySelector("[data-tag-template]");
     const addTag = () => {
@@ -97,7 +110,7 @@
         const chip = template.content.firstElementChild.cloneNode(true);
         chip.querySelector("input").value = name;
         chip.querySelector("span").textContent = name;
-        chip.querySelector("button").setAttribute("aria-label", `Remove tag ${name}`);
+        chip.querySelector("button").setAttribute("aria-label", `${template.dataset.removeLabel || "Remove tag"} ${name}`);
         chips.appendChild(chip);
       }
       tagInput.value = "";
@@ -113,12 +126,23 @@
     });
   }
 
-  document.querySelectorAll("[data-toggle]").forEach((button) => {
-    button.addEventListener("click", () => {
-      const panel = document.getElementById(button.dataset.toggle);
-      const open = button.getAttribute("aria-expanded") === "true";
-      button.setAttribute("aria-expanded", String(!open));
-      panel.hidden = open;
+  function bindToggles() {
+    document.querySelectorAll("[data-toggle]").forEach((button) => {
+      if (button.dataset.bound) return;
+      button.dataset.bound = "1";
+      button.addEventListener("click", () => {
+        const panel = document.getElementById(button.dataset.toggle);
+        const open = button.getAttribute("aria-expanded") === "true";
+        button.setAttribute("aria-expanded", String(!open));
+        panel.hidden = open;
+      });
     });
-  });
+  }
+
+  function bind() { bindComposer(); bindTags(); bindToggles(); }
+
+  window.roomPage = { append, poll, typing, bind };
+  bind();
+  messages.lastElementChild?.scrollIntoView({ block: "end" });
+  setInterval(() => { if (!liveOpen()) poll(); }, 2500);
 })();

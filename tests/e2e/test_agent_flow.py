@@ -42,9 +42,7 @@ def test_agent_writes_bold_and_a_formula_and_sends_with_enter(page, sign_in, age
     expect(field).to_have_value("")
 
 
-def test_agent_moves_the_chat_back_to_the_queue_after_confirming(
-    page, sign_in, agent, queued_room
-):
+def test_agent_moves_the_chat_back_to_the_queue_after_confirming(page, sign_in, agent, queued_room):
     open_queued_chat(page, sign_in, agent, queued_room)
     page.get_by_role("button", name="Take it!").click()
 

@@ -1,0 +1,1 @@
+"""The website chat widget: the first customer channel."""

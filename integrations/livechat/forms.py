@@ -1,0 +1,13 @@
+"""What a visitor posts from the website chat widget."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class VisitorMessageForm(forms.Form):
+    """Shape only; the rules on text and files belong to rooms.services."""
+
+    # No max_length on text: the service refuses long messages with the limit in its message.
+    text = forms.CharField(label=_("Message"), required=False, strip=False)
+    name = forms.CharField(label=_("Your name"), required=False, max_length=200)
+    file = forms.FileField(label=_("Attach a file"), required=False, allow_empty_file=True)

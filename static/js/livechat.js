@@ -1,0 +1,223 @@
+/* The website chat widget: sends the visitor's messages and polls their conversation.
+ *
+ * The visitor is known by a random token kept in localStorage (one per department) and sent
+ * in the X-Visitor-Token header; the server keeps only its SHA-256 digest.
+ */
+(() => {
+  "use strict";
+
+  const root = document.getElementById("livechat");
+  if (!root) return;
+
+  const slug = root.dataset.department;
+  const tokenKey = `livechat.token.${slug}`;
+  const nameKey = `livechat.name.${slug}`;
+  const pollInterval = Number(root.dataset.pollInterval) || 2500;
+  const fileMaxBytes = Number(root.dataset.fileMaxBytes) || Infinity;
+  const list = document.getElementById("livechat-messages");
+  const status = document.getElementById("livechat-status");
+  const form = document.getElementById("livechat-form");
+  const errorBox = document.getElementById("livechat-error");
+  const nameInput = document.getElementById("livechat-name");
+  const textInput = document.getElementById("livechat-text");
+  const fileInput = document.getElementById("livechat-file");
+  const sendButton = document.getElementById("livechat-send");
+
+  let lastId = 0;
+  let pollTimer = null;
+  let polling = false;
+  let pollAgain = false;
+
+  // Some browsers block storage in third-party iframes; the chat then lasts as long as the page.
+  const memory = new Map();
+  const storage = {
+    get(key) {
+      if (memory.has(key)) return memory.get(key);
+      try {
+        return window.localStorage.getItem(key);
+      } catch {
+        return null;
+      }
+    },
+    set(key, value) {
+      memory.set(key, value);
+      try {
+        window.localStorage.setItem(key, value);
+      } catch {
+        /* kept in memory only */
+      }
+    },
+  };
+
+  function newToken() {
+    // 32 random bytes, base64url without padding: what Python's secrets.token_urlsafe(32) makes.
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    return btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+  }
+
+  function visitorToken({ create = false } = {}) {
+    let token = storage.get(tokenKey);
+    if (!token && create) {
+      token = newToken();
+      storage.set(tokenKey, token);
+    }
+    return token;
+  }
+
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = false;
+  }
+
+  function hideError() {
+    errorBox.hidden = true;
+    errorBox.textContent = "";
+  }
+
+  async function errorDetail(response) {
+    try {
+      const body = await response.json();
+      if (body && body.detail) return body.detail;
+    } catch {
+      /* not JSON: fall through */
+    }
+    return root.dataset.sendFailed;
+  }
+
+  function localiseTimes(item) {
+    for (const time of item.querySelectorAll("time[datetime]")) {
+      const when = new Date(time.getAttribute("datetime"));
+      if (!Number.isNaN(when.getTime())) {
+        time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      }
+    }
+  }
+
+  async function loadFiles(item) {
+    // File links need the token header, so they are fetched here and shown from a blob URL.
+    for (const link of item.querySelectorAll("[data-livechat-file]")) {
+      link.addEventListener("click", (event) => {
+        if (!link.dataset.ready) event.preventDefault();
+      });
+      try {
+        const response = await fetch(link.getAttribute("href"), {
+          headers: { "X-Visitor-Token": visitorToken() },
+        });
+        if (!response.ok) continue;
+        const url = URL.createObjectURL(await response.blob());
+        link.href = url;
+        link.dataset.ready = "1";
+        const image = link.querySelector("img[data-livechat-src]");
+        if (image) image.src = url;
+      } catch {
+        /* offline for a moment: the link stays inert */
+      }
+    }
+  }
+
+  function render(html) {
+    const fragment = document.createElement("template");
+    fragment.innerHTML = html;
+    const fresh = fragment.content.querySelector("[data-livechat-status]");
+    // Replace the status only when it changed, so screen readers announce it once.
+    if (fresh && fresh.textContent.trim() !== status.textContent.trim()) {
+      status.textContent = fresh.textContent.trim();
+    }
+    if (fresh) status.dataset.state = fresh.dataset.state;
+    let added = null;
+    for (const item of fragment.content.querySelectorAll("li[data-message-id]")) {
+      const id = Number(item.dataset.messageId);
+      if (id <= lastId) continue; // a slow answer arriving after a newer one
+      list.append(item);
+      lastId = id;
+      added = item;
+      localiseTimes(item);
+      loadFiles(item);
+    }
+    if (added) added.scrollIntoView({ block: "end" });
+  }
+
+  async function poll() {
+    const token = visitorToken();
+    if (!token) return;
+    if (polling) {
+      // A message was just sent while a poll was on its way: fetch once more afterwards.
+      pollAgain = true;
+      return;
+    }
+    polling = true;
+    try {
+      const url = `${root.dataset.conversationUrl}?after=${lastId}`;
+      const response = await fetch(url, {
+        headers: { "X-Visitor-Token": token },
+        cache: "no-store",
+      });
+      if (response.ok) render(await response.text());
+    } catch {
+      /* offline for a moment: the next poll catches up */
+    } finally {
+      polling = false;
+    }
+    if (pollAgain) {
+      pollAgain = false;
+      await poll();
+    }
+  }
+
+  function schedule() {
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(async () => {
+      if (!document.hidden) await poll();
+      schedule();
+    }, pollInterval);
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    hideError();
+    const file = fileInput.files[0];
+    if (file && file.size > fileMaxBytes) {
+      showError(root.dataset.fileTooLarge);
+      return;
+    }
+    const body = new FormData(form);
+    storage.set(nameKey, nameInput.value.trim());
+    sendButton.disabled = true;
+    try {
+      const response = await fetch(root.dataset.messagesUrl, {
+        method: "POST",
+        body,
+        headers: { "X-Visitor-Token": visitorToken({ create: true }) },
+      });
+      if (response.ok) {
+        textInput.value = "";
+        fileInput.value = "";
+        await poll();
+        schedule();
+      } else {
+        showError(await errorDetail(response));
+      }
+    } catch {
+      showError(root.dataset.sendFailed);
+    } finally {
+      sendButton.disabled = false;
+      textInput.focus();
+    }
+  });
+
+  textInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  nameInput.value = storage.get(nameKey) || "";
+  if (visitorToken()) {
+    // A returning visitor: show the conversation so far, then keep it fresh.
+    poll().then(schedule);
+  }
+})();
