@@ -11,7 +11,9 @@ of queries per render stays the same as the queue grows, and how long a render t
 """
 
 import argparse
+import gc
 import json
+import logging
 import platform
 import random
 import time
@@ -76,6 +78,8 @@ def main(argv: list[str]) -> int:
     url = support.bench_database_url(SQLITE_NAME)
     support.prepare_database(url, reset=args.reset)
     support.setup_django(url)
+    # django-axes logs every force_login at INFO; the figures are what this prints.
+    logging.getLogger("axes").setLevel(logging.WARNING)
 
     from django.conf import settings
     from django.db import connection
@@ -383,6 +387,7 @@ def measure(agents: list[tuple[object, int]], *, iterations: int, warmup: int) -
                     render(check=True)
                 counts.append(len(captured.captured_queries))
                 sql = [query["sql"] for query in captured.captured_queries]
+            gc.collect()  # start each row with the same heap, not the garbage of the last one
             timings = []
             for _ in range(iterations):
                 started = time.perf_counter_ns()

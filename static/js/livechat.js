@@ -169,11 +169,68 @@
 
   function schedule() {
     clearTimeout(pollTimer);
+    // With the live socket open, polling is only a safety net.
+    const interval = socketOpen ? pollInterval * 6 : pollInterval;
     pollTimer = setTimeout(async () => {
       if (!document.hidden) await poll();
       schedule();
-    }, pollInterval);
+    }, interval);
   }
+
+  // The live socket: hints that the conversation changed, and the agent's typing.
+  let socket = null;
+  let socketOpen = false;
+  let attempts = 0;
+  const typingNote = document.getElementById("livechat-typing");
+
+  function connect() {
+    const token = visitorToken();
+    if (!token || socket) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${window.location.host}/ws/livechat/${slug}/`);
+    socket.addEventListener("open", () => {
+      socket.send(JSON.stringify({ type: "hello", token }));
+    });
+    socket.addEventListener("message", (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (event.type === "hello") {
+        const reconnected = attempts > 0;
+        attempts = 0;
+        socketOpen = true;
+        if (reconnected) poll();
+      } else if (event.type === "conversation.changed") {
+        if (typingNote) typingNote.hidden = true;
+        poll();
+      } else if (event.type === "typing" && typingNote) {
+        typingNote.hidden = !event.active;
+      }
+    });
+    socket.addEventListener("close", () => {
+      socket = null;
+      socketOpen = false;
+      attempts += 1;
+      const delay = Math.min(30000, 500 * 2 ** Math.min(attempts, 6)) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    });
+  }
+
+  let typingTimer = null;
+  function sendTyping(active) {
+    if (socket && socketOpen) socket.send(JSON.stringify({ type: "typing", active }));
+  }
+  textInput.addEventListener("input", () => {
+    if (!typingTimer) sendTyping(true);
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => {
+      typingTimer = null;
+      sendTyping(false);
+    }, 3000);
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -195,8 +252,12 @@
       if (response.ok) {
         textInput.value = "";
         fileInput.value = "";
+        clearTimeout(typingTimer);
+        typingTimer = null;
+        sendTyping(false);
         await poll();
         schedule();
+        connect();
       } else {
         showError(await errorDetail(response));
       }
@@ -219,5 +280,6 @@
   if (visitorToken()) {
     // A returning visitor: show the conversation so far, then keep it fresh.
     poll().then(schedule);
+    connect();
   }
 })();
