@@ -71,7 +71,7 @@ def contact_writes(department, text="Hello", visitor=VISITOR_TOKEN):
 async def test_anonymous_socket_is_refused():
     socket = WebsocketCommunicator(application, "/ws/live/", headers=[ORIGIN])
 
-    connected, code = await socket.connect()
+    connected, _ = await socket.connect()
 
     assert not connected
     await socket.disconnect()
