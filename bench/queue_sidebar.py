@@ -59,14 +59,26 @@ def queue_size(departments: tuple[str, ...]) -> int:
     return sum(sizes[slug] for slug in departments)
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench queue_sidebar",
         description=__doc__.strip().splitlines()[0],
     )
     parser.add_argument("--reset", action="store_true", help="drop the bench data and load it anew")
-    parser.add_argument("--iterations", type=int, default=200, help="timed renders per row")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed renders per row first")
+    parser.add_argument("--iterations", type=positive, default=200, help="timed renders per row")
+    parser.add_argument(
+        "--warmup",
+        type=positive,
+        default=20,
+        help="untimed renders per row first, each one's queries counted",
+    )
     parser.add_argument(
         "--show-sql", action="store_true", help="print the SQL of one sidebar render"
     )
@@ -81,6 +93,7 @@ def main(argv: list[str]) -> int:
     # django-axes logs every force_login at INFO; the figures are what this prints.
     logging.getLogger("axes").setLevel(logging.WARNING)
 
+    import django
     from django.conf import settings
     from django.db import connection
 
@@ -101,7 +114,7 @@ def main(argv: list[str]) -> int:
         "database": {"vendor": connection.vendor, "url": support.describe_url(url)},
         "debug": settings.DEBUG,
         "python": platform.python_version(),
-        "django": __import__("django").get_version(),
+        "django": django.get_version(),
         "queued_rooms_in_db": load["queued_rooms"],
         "messages_in_db": load["messages"],
         "load": load,
@@ -382,7 +395,7 @@ def measure(agents: list[tuple[object, int]], *, iterations: int, warmup: int) -
             render = renderer(scenario, agent, size)
             counts = []
             sql = []
-            for _ in range(max(warmup, 1)):
+            for _ in range(warmup):
                 with CaptureQueriesContext(connection) as captured:
                     render(check=True)
                 counts.append(len(captured.captured_queries))

@@ -115,6 +115,8 @@ _database = dj_database_url.parse(DATABASE_URL)
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers wait for the lock instead of failing with "database is locked".
     _database["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # A file, not memory, so that server processes started by browser tests share it.
+    _database["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 elif _database["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections under ASGI exhaust PostgreSQL; a pool does not.
     _database["CONN_MAX_AGE"] = 0

@@ -31,6 +31,12 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Files that contacts send land in the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
@@ -111,3 +117,15 @@ def taken_room(queued_room, agent):
     from queues.services import take_room
 
     return take_room(agent, queued_room)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connection_pool(django_db_setup, django_db_blocker):
+    """Return the pool's connections (threads of race tests leave some) before the test
+    database is dropped."""
+    yield
+    from django.db import connection
+
+    if hasattr(connection, "close_pool"):
+        with django_db_blocker.unblock():
+            connection.close_pool()

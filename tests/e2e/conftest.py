@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from tests.servers import daphne, database_url_for_servers
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -21,7 +23,9 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API holds an event loop open, which asyncio tests elsewhere
+# cannot share, so the browser closes when the browser tests are done.
+@pytest.fixture(scope="package")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (apt-get install chromium)")
@@ -57,3 +61,28 @@ def sign_in(page, password):
         return page
 
     return sign_in_as
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """A real Daphne process on the test database: HTTP and websockets, as in production."""
+    with django_db_blocker.unblock():
+        database_url = database_url_for_servers()
+    with daphne(database_url) as url:
+        yield url
+
+
+@pytest.fixture
+def new_page(browser, daphne_server):
+    """Open a page in a fresh browser context (its own cookies) on the Daphne server."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(base_url=daphne_server)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
