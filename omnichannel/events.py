@@ -26,6 +26,11 @@ def subscribe(subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
+def unsubscribe(subscriber: Subscriber) -> None:
+    if subscriber in _subscribers:
+        _subscribers.remove(subscriber)
+
+
 def record(
     name: str,
     *,

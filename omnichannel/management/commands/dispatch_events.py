@@ -3,11 +3,15 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from accounts.services import expire_stale_connections
 from omnichannel.events import sweep
 
 
 class Command(BaseCommand):
-    help = "Dispatch events whose dispatch never finished (a process died after commit)."
+    help = (
+        "Dispatch events whose dispatch never finished (a process died after commit), and "
+        "forget live sockets whose server died without closing them."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than", type=int, default=30, help="Seconds (default 30).")
@@ -18,6 +22,10 @@ class Command(BaseCommand):
             count = sweep(timedelta(seconds=older_than))
             if count:
                 self.stdout.write(f"Dispatched {count} pending events")
+            # Tabs ping every 30 s; four missed pings means the socket is gone.
+            expired = expire_stale_connections(timedelta(minutes=2))
+            if expired:
+                self.stdout.write(f"Forgot {expired} stale live connections")
             if not loop:
                 return
             time.sleep(loop)
