@@ -377,6 +377,7 @@ class StepOptions:
     step_timeout: float
     drain_timeout: float
     connect_concurrency: int
+    close_concurrency: int
 
 
 async def run_step(server: Server, cookies: list[str], options: StepOptions) -> dict:
@@ -447,7 +448,15 @@ async def run_step(server: Server, cookies: list[str], options: StepOptions) -> 
     rss_fanout_end = rss_kb(server.pid)
 
     dropped = [s for s in sockets if s.dropped]
-    await asyncio.gather(*(s.close() for s in sockets))
+    # Closing many at once is what a restart or a network blip does; `close_concurrency`
+    # bounds it (0: all at once).
+    close_gate = asyncio.Semaphore(options.close_concurrency or len(sockets))
+
+    async def close(agent_socket: AgentSocket) -> None:
+        async with close_gate:
+            await agent_socket.close()
+
+    await asyncio.gather(*(close(s) for s in sockets))
     return {
         "n": n,
         "sockets": sockets,
@@ -666,6 +675,33 @@ def forget_stale_group_members(redis_url: str, department_id: int, agent_ids: li
     return removed
 
 
+def forget_stale_connections() -> int:
+    """Sockets an earlier run left registered (its Daphne was killed): the service sweeps them."""
+    from datetime import timedelta
+
+    from accounts.services import expire_stale_connections
+
+    return expire_stale_connections(timedelta(0))
+
+
+def leftovers(redis_url: str, department_id: int, agent_ids: list[int]) -> dict:
+    """What the closed sockets left behind: queue-group members, connection rows, presence."""
+    import redis
+
+    from accounts.models import AgentConnection, User
+
+    client = redis.Redis.from_url(redis_url)
+    members = client.zcard(f"asgi:group:queue.{department_id}")
+    client.close()
+    return {
+        "queue_group_members": members,
+        "agent_connections": AgentConnection.objects.filter(agent_id__in=agent_ids).count(),
+        "agents_online": User.objects.filter(pk__in=agent_ids)
+        .exclude(status=User.Status.OFFLINE)
+        .count(),
+    }
+
+
 def raise_open_files_limit(needed: int) -> tuple[int, int]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
@@ -744,6 +780,9 @@ def print_tables(steps: list[dict]) -> None:
             f"{s['server_cpu_fanout_s']:.2f}",
             f"{s['fanout_seconds']:.1f}",
             f"{s['client_cpu_fanout_s']:.2f}",
+            s["server_log"]["tracebacks"],
+            f"{s['left_after_close']['queue_group_members']}/"
+            f"{s['left_after_close']['agent_connections']}",
         ]
         for s in steps
     ]
@@ -761,6 +800,8 @@ def print_tables(steps: list[dict]) -> None:
                 "CPU fan-out",
                 "fan-out s",
                 "client CPU",
+                "tracebacks",
+                "left: group/conns",
             ],
             server,
         )
@@ -769,7 +810,8 @@ def print_tables(steps: list[dict]) -> None:
 
 def scan_server_log(offset: int) -> dict:
     """Count what the server logged during this run (from `offset` in the log file)."""
-    text = SERVER_LOG.read_text(errors="replace")[offset:] if SERVER_LOG.exists() else ""
+    raw = SERVER_LOG.read_bytes()[offset:] if SERVER_LOG.exists() else b""
+    text = raw.decode("utf-8", "replace")
     lines = text.splitlines()
 
     def count(needle: str) -> int:
@@ -800,6 +842,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--drain-timeout", type=float, default=30.0, help="seconds to wait for frames after posts"
     )
     parser.add_argument("--connect-concurrency", type=int, default=20)
+    parser.add_argument(
+        "--close-concurrency", type=int, default=20, help="sockets closing at once (0: all)"
+    )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--reset", action="store_true", help="drop and recreate the database")
@@ -848,7 +893,9 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     department, agents = provision(most, password)
     print(f"{most} agents ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    forget_stale_group_members(args.redis_url, department.pk, [a.pk for a in agents])
+    agent_ids = [a.pk for a in agents]
+    forget_stale_group_members(args.redis_url, department.pk, agent_ids)
+    forget_stale_connections()
 
     log_offset = SERVER_LOG.stat().st_size if SERVER_LOG.exists() else 0
     options = StepOptions(
@@ -857,11 +904,12 @@ def main(argv: list[str]) -> int:
         step_timeout=args.step_timeout,
         drain_timeout=args.drain_timeout,
         connect_concurrency=args.connect_concurrency,
+        close_concurrency=args.close_concurrency,
     )
     steps: list[dict] = []
     server: Server | None = None
     try:
-        for number, n in enumerate(args.agent_counts):
+        for n in args.agent_counts:
             if server is None or args.fresh_server:
                 if server is not None:
                     server.stop()
@@ -879,21 +927,27 @@ def main(argv: list[str]) -> int:
                             step_timeout=30,
                             drain_timeout=10,
                             connect_concurrency=1,
+                            close_concurrency=1,
                         ),
                     )
                 )
                 server.wait_quiet(at_least=PRESENCE_GRACE_SECONDS + 1)
-            elif number:
-                server.wait_quiet(at_least=PRESENCE_GRACE_SECONDS + 1)
             print(f"step N={n} (daphne pid {server.pid}, port {server.port})", file=sys.stderr)
             cookies = session_cookies(agents[:n])
+            step_log_offset = SERVER_LOG.stat().st_size
             raw = asyncio.run(run_step(server, cookies, options))
             step = summarize(raw, args.messages)
+            # The server finishes the disconnects (and settles presence) before the next step
+            # or its own end; whatever is left over after that is a leak.
+            server.wait_quiet(at_least=PRESENCE_GRACE_SECONDS + 1)
+            step["left_after_close"] = leftovers(args.redis_url, department.pk, agent_ids[:n])
+            step["server_log"] = scan_server_log(step_log_offset)
             steps.append(step)
             print(
                 f"  received {step['received']:,}/{step['expected_deliveries']:,}, "
                 f"lost {step['lost']:,}, dropped sockets {step['dropped_sockets']}, "
-                f"p50 {ms(step['latency_ms']['p50'])} ms",
+                f"p50 {ms(step['latency_ms']['p50'])} ms, server tracebacks "
+                f"{step['server_log']['tracebacks']}, left after close {step['left_after_close']}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -919,6 +973,7 @@ def main(argv: list[str]) -> int:
             "step_timeout_s": args.step_timeout,
             "drain_timeout_s": args.drain_timeout,
             "connect_concurrency": args.connect_concurrency,
+            "close_concurrency": args.close_concurrency,
             "fresh_server": args.fresh_server,
             "database": args.database_url,
             "redis": args.redis_url,

@@ -65,12 +65,19 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
     "omnichannel",
     "accounts",
     "directory",
     "rooms",
     "queues",
     "integrations",
+    "integrations.facebook",
+    "integrations.apichannel",
+    "integrations.webhooks",
 ]
 
 MIDDLEWARE = [

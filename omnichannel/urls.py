@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("home/counters/", views.counters, name="home-counters"),
     path("admin/", admin.site.urls),
+    path("api/", include("omnichannel.api_urls")),
+    path("integrations/facebook/", include("integrations.facebook.urls")),
     path("", include("accounts.urls")),
     path("livechat/", include("integrations.livechat.urls")),
     path("rooms/", include("queues.urls")),

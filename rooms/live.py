@@ -62,8 +62,28 @@ def publish_room_changed(event: Event) -> None:
     publish([agent_group(pk) for pk in affected], {"type": "my_rooms.changed", "room": room.pk})
 
 
+def publish_message_updated(event: Event) -> None:
+    """A delivery status changed: the message is rendered again, replacing the old one."""
+    message = (
+        Message.objects.select_related("author")
+        .prefetch_related("attachments")
+        .filter(pk=event.data.get("message"))
+        .first()
+    )
+    room = _room(message.room_id) if message else None
+    if room is None:
+        return
+    html = render_to_string("rooms/room.html#message", {"message": message, "room": room})
+    publish(
+        [room_group(room.pk)],
+        {"type": "message.updated", "room": room.pk, "message": message.pk, "html": html},
+    )
+
+
 def on_event(event: Event) -> None:
     if event.name == "message.created":
         publish_message_created(event)
+    elif event.name == "message.status_changed":
+        publish_message_updated(event)
     elif event.name in ROOM_STATE_EVENTS:
         publish_room_changed(event)

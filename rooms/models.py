@@ -33,6 +33,9 @@ class Room(models.Model):
         Contact, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("contact")
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    # Which endpoint of the channel the conversation came through: a Facebook page id, an API
+    # channel key; empty for the website chat. Replies leave through the same one.
+    source = models.CharField(_("source"), max_length=100, blank=True)
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("department")
     )
@@ -161,6 +164,9 @@ class Message(models.Model):
         _("delivery"), max_length=10, choices=Delivery.choices, blank=True
     )
     delivery_error = models.TextField(_("delivery error"), blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    # What a channel adds to a message: a postback payload, a location, "sent from the page inbox".
+    meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:

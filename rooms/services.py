@@ -98,6 +98,8 @@ def receive_contact_message(
     external_id: str | None = None,
     files: Sequence[IncomingFile] = (),
     sent_at: datetime | None = None,
+    source: str = "",
+    meta: dict | None = None,
 ) -> Message:
     """Store what a contact wrote: appended to their open room, or opening a queued one.
 
@@ -115,7 +117,7 @@ def receive_contact_message(
     try:
         with transaction.atomic():
             return _store_contact_message(
-                contact, channel, department, text, external_id, checked, sent_at
+                contact, channel, department, text, external_id, checked, sent_at, source, meta
             )
     except IntegrityError:
         # Lost a race: another request opened the room or stored this external id first.
@@ -125,11 +127,13 @@ def receive_contact_message(
                 return existing
         with transaction.atomic():
             return _store_contact_message(
-                contact, channel, department, text, external_id, checked, sent_at
+                contact, channel, department, text, external_id, checked, sent_at, source, meta
             )
 
 
-def _store_contact_message(contact, channel, department, text, external_id, checked, sent_at):
+def _store_contact_message(
+    contact, channel, department, text, external_id, checked, sent_at, source, meta
+):
     now = timezone.now()
     room = (
         Room.objects.select_for_update(of=("self",))
@@ -142,6 +146,7 @@ def _store_contact_message(contact, channel, department, text, external_id, chec
         room = Room.objects.create(
             contact=contact,
             channel=channel,
+            source=source,
             department=department,
             created_at=now,
             queued_at=now,
@@ -154,6 +159,7 @@ def _store_contact_message(contact, channel, department, text, external_id, chec
         html=render_message(text) if text else "",
         channel=channel,
         external_id=external_id or None,
+        meta=meta or {},
         created_at=sent_at or now,
     )
     for incoming, content_type in checked:
@@ -320,3 +326,131 @@ def close_room(agent: User, room: Room, *, comment: str, tags: Iterable[str] = (
         )
     current.refresh_from_db()
     return current
+
+
+# Delivery of outbound messages. Statuses only move forward, so a late "sent" never hides a
+# "read" that arrived first; a failed message goes back to pending only when retried.
+DELIVERY_ORDER = [
+    Message.Delivery.PENDING,
+    Message.Delivery.SENT,
+    Message.Delivery.DELIVERED,
+    Message.Delivery.READ,
+]
+
+
+def set_delivery_status(
+    message: Message, status: str, *, error: str = "", external_id: str | None = None
+) -> bool:
+    """Record what the channel said of an outbound message; False when it changes nothing.
+
+    One conditional UPDATE per call: concurrent reports for one message never go backwards.
+    """
+    if status not in Message.Delivery.values:
+        raise ValueError(f"Unknown delivery status {status!r}")
+    if status == Message.Delivery.FAILED:
+        allowed = [Message.Delivery.PENDING]
+    else:
+        allowed = DELIVERY_ORDER[: DELIVERY_ORDER.index(status)]
+    updates: dict = {
+        "delivery_status": status,
+        "delivery_error": error[:2000],
+        "delivery_updated_at": timezone.now(),
+    }
+    if external_id:
+        updates["external_id"] = external_id
+    with transaction.atomic():
+        changed = Message.objects.filter(
+            pk=message.pk, kind=Message.Kind.AGENT, delivery_status__in=allowed
+        ).update(**updates)
+        if changed:
+            events.record(
+                "message.status_changed",
+                room=message.room_id,
+                data={"message": message.pk, "status": status, "error": error[:200]},
+            )
+    return bool(changed)
+
+
+def advance_delivery(room: Room, *, until: datetime, status: str) -> int:
+    """Mark every agent message of the room sent up to `until` as delivered or read.
+
+    Channels report "everything before this time was delivered/read" (a watermark).
+    """
+    if status not in (Message.Delivery.DELIVERED, Message.Delivery.READ):
+        raise ValueError(f"Watermarks report delivered or read, not {status!r}")
+    behind = DELIVERY_ORDER[: DELIVERY_ORDER.index(status)]
+    candidates = Message.objects.filter(
+        room=room,
+        kind=Message.Kind.AGENT,
+        created_at__lte=until,
+        delivery_status__in=behind,
+    ).exclude(delivery_status=Message.Delivery.PENDING)
+    count = 0
+    for message in candidates.only("pk", "room_id"):
+        count += set_delivery_status(message, status)
+    return count
+
+
+def retry_message(agent: User, message: Message) -> Message:
+    """Send a failed message again: back to pending; the channel's delivery picks it up."""
+    room = message.room
+    if room.status == Room.Status.CLOSED:
+        raise RoomClosed()
+    if message.kind != Message.Kind.AGENT or (
+        message.author_id != agent.pk and not is_manager(agent)
+    ):
+        raise NotAllowed(_("Only the author of a message can send it again."))
+    with transaction.atomic():
+        retried = Message.objects.filter(
+            pk=message.pk, delivery_status=Message.Delivery.FAILED
+        ).update(
+            delivery_status=Message.Delivery.PENDING,
+            delivery_error="",
+            delivery_updated_at=timezone.now(),
+        )
+        if not retried:
+            raise NotAllowed(_("Only a message that failed can be sent again."))
+        events.record(
+            "message.status_changed",
+            actor=agent,
+            room=room,
+            data={"message": message.pk, "status": Message.Delivery.PENDING, "retry": True},
+        )
+    message.refresh_from_db()
+    return message
+
+
+def record_outside_agent_message(
+    room: Room,
+    *,
+    text: str,
+    external_id: str,
+    sent_at: datetime | None = None,
+    meta: dict | None = None,
+) -> Message:
+    """A reply a person sent from the channel's own inbox (not through us): kept as an agent
+    message without an author, already delivered. A repeat of the external id is a no-op."""
+    existing = Message.objects.filter(channel=room.channel, external_id=external_id).first()
+    if existing is not None:
+        return existing
+    text = _clean_text(text)
+    with transaction.atomic():
+        message = Message.objects.create(
+            room=room,
+            kind=Message.Kind.AGENT,
+            text=text,
+            html=render_message(text) if text else "",
+            channel=room.channel,
+            external_id=external_id,
+            delivery_status=Message.Delivery.SENT,
+            meta={"sent_from_channel": True, **(meta or {})},
+            created_at=sent_at or timezone.now(),
+        )
+        Room.objects.filter(pk=room.pk).update(last_message_at=timezone.now())
+        events.record(
+            "message.created",
+            room=room,
+            contact=room.contact_id,
+            data={"message": message.pk, "kind": message.kind, "outside": True},
+        )
+    return message

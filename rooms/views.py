@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from omnichannel.errors import DomainError
 from rooms import services
 from rooms.forms import MessageForm
+from rooms.models import Message
 from rooms.selectors import attachment_of, get_room_for, messages_of
 
 
@@ -69,3 +70,16 @@ def attachment(request: HttpRequest, room_id: int, token: str) -> FileResponse:
         as_attachment=not found.is_image,
         filename=found.name,
     )
+
+
+@require_POST
+@login_required
+def retry(request: HttpRequest, room_id: int, message_id: int) -> HttpResponse:
+    """Send a failed message again."""
+    room = get_room_for(request.user, room_id)
+    message = get_object_or_404(Message, room=room, pk=message_id)
+    try:
+        services.retry_message(request.user, message)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("room", room_id=room.pk)

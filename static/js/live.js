@@ -120,6 +120,7 @@
     "queue.added": (event) => { queueAdded(event); refreshCounters(); },
     "queue.removed": (event) => { queueRemoved(event); refreshCounters(); },
     "message.created": messageCreated,
+    "message.updated": (event) => { if (event.room === roomId) window.roomPage?.replace(event.html); },
     "room.changed": roomChanged,
     "my_rooms.changed": () => { refreshSidebar(); refreshCounters(); },
     "subscriptions.changed": () => { refreshSidebar(); refreshCounters(); },

@@ -141,7 +141,15 @@
 
   function bind() { bindComposer(); bindTags(); bindToggles(); }
 
-  window.roomPage = { append, poll, typing, bind };
+  function replace(html) {
+    const holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    const fresh = holder.content.querySelector("[data-message-id]");
+    const current = fresh && messages.querySelector(`[data-message-id="${fresh.dataset.messageId}"]`);
+    if (current) current.replaceWith(fresh);
+  }
+
+  window.roomPage = { append, poll, typing, bind, replace };
   bind();
   messages.lastElementChild?.scrollIntoView({ block: "end" });
   setInterval(() => { if (!liveOpen()) poll(); }, 2500);

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiChannelConfig(AppConfig):
+    name = "integrations.apichannel"
+    label = "apichannel"
+    verbose_name = _("API channels")
