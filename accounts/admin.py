@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department, DepartmentAgent, User
-from accounts.services import notify_departments_changed
+from accounts.services import notify_departments_changed, set_queue_enabled, sign_out_everywhere
+from omnichannel.supervision import record_supervisor_action, scope_agents, scope_queryset
 
 
 class MembershipInline(admin.TabularInline):
@@ -49,18 +50,54 @@ class AgentAdmin(UserAdmin):
         "status",
         "queue_enabled",
         "max_chats",
+        "open_chats",
         "is_active",
     ]
+    actions = ["disable_queue", "sign_out_everywhere"]
     list_filter = [RoleFilter, "memberships__department", "status", "queue_enabled", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email"]
     inlines = [MembershipInline]
     fieldsets = [
         *UserAdmin.fieldsets,
-        (_("Omnichannel"), {"fields": ["queue_enabled", "status", "max_chats"]}),
+        (
+            _("Omnichannel"),
+            {"fields": ["queue_enabled", "status", "max_chats", "supervised_departments"]},
+        ),
     ]
+    filter_horizontal = [*UserAdmin.filter_horizontal, "supervised_departments"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups", "departments")
+        users = (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups", "departments")
+            .annotate(
+                open_chats=Count(
+                    "served_rooms", filter=Q(served_rooms__status="taken"), distinct=True
+                )
+            )
+        )
+        return scope_agents(request, users)
+
+    @admin.display(description=_("open chats"), ordering="open_chats")
+    def open_chats(self, obj: User) -> int:
+        return obj.open_chats
+
+    @admin.action(description=_("Disable their Omnichannel queue"))
+    def disable_queue(self, request, queryset):
+        for agent in queryset:
+            set_queue_enabled(agent, enabled=False)
+            record_supervisor_action(request, "disable_queue", target=agent.username)
+        self.message_user(request, _("Queue disabled for %(n)s agent(s).") % {"n": len(queryset)})
+
+    @admin.action(description=_("Sign them out everywhere"))
+    def sign_out_everywhere(self, request, queryset):
+        for agent in queryset:
+            ended = sign_out_everywhere(agent, by=request.user)
+            record_supervisor_action(
+                request, "sign_out", target=agent.username, detail=f"{ended} sessions"
+            )
+        self.message_user(request, _("Signed out %(n)s agent(s).") % {"n": len(queryset)})
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -84,7 +121,8 @@ class DepartmentAdmin(admin.ModelAdmin):
     inlines = [AgentInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(agent_count=Count("memberships"))
+        departments = super().get_queryset(request).annotate(agent_count=Count("memberships"))
+        return scope_queryset(request, departments, "pk")
 
     def save_related(self, request, form, formsets, change):
         before = set(form.instance.memberships.values_list("agent_id", flat=True))

@@ -34,6 +34,15 @@ class User(AbstractUser):
         blank=True,
         verbose_name=_("departments"),
     )
+    supervised_departments = models.ManyToManyField(
+        "Department",
+        related_name="supervisors",
+        blank=True,
+        verbose_name=_("supervised departments"),
+        help_text=_(
+            "For a LiveChat Manager: the departments they supervise in the console. None means all."
+        ),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

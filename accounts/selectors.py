@@ -6,11 +6,24 @@ from django.utils.translation import gettext as _
 from accounts.models import AGENT_ROLE, MANAGER_ROLE, Department, User
 
 
+def role_names(user: User) -> frozenset[str]:
+    """The user's roles, read once per user object (a request's user lives one request)."""
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._role_names = cached
+    return cached
+
+
+def forget_roles(user: User) -> None:
+    """Read the roles again next time (long-lived holders of a user object, like sockets)."""
+    user.__dict__.pop("_role_names", None)
+
+
 def has_role(user: User, role: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    # Prefetched by the shell's context processor; filter in Python to reuse that cache.
-    return any(group.name == role for group in user.groups.all())
+    return role in role_names(user)
 
 
 def is_agent(user: User) -> bool:
@@ -19,6 +32,14 @@ def is_agent(user: User) -> bool:
 
 def is_manager(user: User) -> bool:
     return has_role(user, MANAGER_ROLE)
+
+
+def supervised_department_ids(user: User) -> set[int] | None:
+    """The departments a manager may see in the supervisor console; None means every one."""
+    if user.is_superuser:
+        return None
+    ids = set(user.supervised_departments.values_list("pk", flat=True))
+    return ids or None
 
 
 def departments_of(user: User) -> QuerySet[Department]:

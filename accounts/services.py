@@ -202,3 +202,18 @@ def notify_departments_changed(agent: User) -> None:
     """Tell live sockets that the agent's departments changed (admin edited the memberships)."""
     with transaction.atomic():
         events.record("agent.departments_changed", data={"agent": agent.pk})
+
+
+def sign_out_everywhere(agent: User, *, by: User) -> int:
+    """End every session of the agent; their open tabs are told and close. Returns sessions."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get(SESSION_KEY) == str(agent.pk):
+            ended.append(session.pk)
+    with transaction.atomic():
+        Session.objects.filter(pk__in=ended).delete()
+        events.record("agent.signed_out", actor=by, data={"agent": agent.pk})
+    return len(ended)

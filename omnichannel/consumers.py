@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import Http404
 
 from accounts import services as account_services
-from accounts.selectors import departments_of, serves_queue
+from accounts.selectors import departments_of, forget_roles, serves_queue
 from directory.models import Channel, ContactIdentity
 from omnichannel.realtime import (
     agent_group,
@@ -102,6 +102,7 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def served_department_ids(self) -> list[int]:
         self.user.refresh_from_db()
+        forget_roles(self.user)
         if not serves_queue(self.user):
             return []
         return list(departments_of(self.user).values_list("pk", flat=True))
@@ -163,6 +164,10 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
 
     async def live_event(self, message: dict) -> None:
         event = message["event"]
+        if event.get("type") == "signed_out":
+            await self.send_json(event)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         if event.get("type") == "subscriptions.changed":
             await self.sync_queue_groups()
         # Access may end with a state change (a chat moved to another department): check

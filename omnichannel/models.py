@@ -24,8 +24,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = _("event")
-        verbose_name_plural = _("events")
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
         indexes = [
             models.Index(
                 fields=["created_at"],

@@ -16,3 +16,10 @@ class NotEligible(DomainError):
 class NotInQueue(DomainError):
     code = "not_in_queue"
     default_message = _("This chat is not waiting in the queue.")
+
+
+class RoomChanged(DomainError):
+    code = "room_changed"
+    default_message = _(
+        "The chat changed meanwhile (someone took, moved or closed it). Nothing was done."
+    )

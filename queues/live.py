@@ -8,20 +8,31 @@ from rooms.models import Room
 
 ENTERS_QUEUE = {"room.queued", "room.returned"}
 LEAVES_QUEUE = {"room.taken", "room.closed"}
+MOVES = {"room.transferred"}
 SUBSCRIPTION_EVENTS = {"agent.queue_changed", "agent.departments_changed"}
 
 
 def publish_queue_change(event: Event) -> None:
-    room = Room.objects.select_related("contact", "department").filter(pk=event.room_id).first()
+    room = (
+        Room.objects.select_related("contact", "department", "agent")
+        .filter(pk=event.room_id)
+        .first()
+    )
     if room is None:
         return
     group = queue_group(room.department_id)
-    if event.name in ENTERS_QUEUE and room.status == Room.Status.QUEUED:
+    removed = {"type": "queue.removed", "room": room.pk, "taken_by": None}
+    if event.name in MOVES:
+        # Leaves the queue it was in (if any), enters the new department's if it waits there.
+        previous = event.data.get("previous_department") or room.department_id
+        publish([queue_group(previous)], removed)
+    if event.name in ENTERS_QUEUE | MOVES and room.status == Room.Status.QUEUED:
         html = render_to_string("queues/sidebar.html#queued-item", {"queued": room})
         publish([group], {"type": "queue.added", "room": room.pk, "html": html})
     elif event.name in LEAVES_QUEUE:
-        taker = event.actor.display_name if event.actor and event.name == "room.taken" else None
-        publish([group], {"type": "queue.removed", "room": room.pk, "taken_by": taker})
+        if event.name == "room.taken" and room.agent:
+            removed["taken_by"] = room.agent.display_name
+        publish([group], removed)
 
 
 def publish_subscription_change(event: Event) -> None:
@@ -31,7 +42,7 @@ def publish_subscription_change(event: Event) -> None:
 
 
 def on_event(event: Event) -> None:
-    if event.name in ENTERS_QUEUE | LEAVES_QUEUE:
+    if event.name in ENTERS_QUEUE | LEAVES_QUEUE | MOVES:
         publish_queue_change(event)
     elif event.name in SUBSCRIPTION_EVENTS:
         publish_subscription_change(event)

@@ -6,7 +6,7 @@ from omnichannel.models import Event
 from omnichannel.realtime import agent_group, publish, room_group
 from rooms.models import Message, Room
 
-ROOM_STATE_EVENTS = {"room.taken", "room.returned", "room.closed"}
+ROOM_STATE_EVENTS = {"room.taken", "room.returned", "room.closed", "room.transferred"}
 
 
 def _room(room_id: int) -> Room | None:
@@ -58,7 +58,12 @@ def publish_room_changed(event: Event) -> None:
     }
     publish([room_group(room.pk)], envelope)
     # The agents whose "In progress" list changed: who serves it now, and who served it before.
-    affected = {room.agent_id, event.data.get("agent"), event.actor_id} - {None}
+    affected = {
+        room.agent_id,
+        event.data.get("agent"),
+        event.data.get("previous_agent"),
+        event.actor_id,
+    } - {None}
     publish([agent_group(pk) for pk in affected], {"type": "my_rooms.changed", "room": room.pk})
 
 

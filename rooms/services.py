@@ -271,6 +271,44 @@ def release_room(agent: User, room: Room, *, by: User) -> bool:
     return bool(released)
 
 
+def reassign_room(
+    room: Room,
+    *,
+    expected_status: str,
+    expected_agent_id: int | None,
+    by: User,
+    agent: User | None = None,
+    department: Department | None = None,
+    comment: str = "",
+) -> bool:
+    """Give the room to another agent, or send it to another department's queue.
+
+    One conditional UPDATE on the state the caller saw (status and agent): False, changing
+    nothing, when the room moved meanwhile.
+    """
+    now = timezone.now()
+    seen = Room.objects.filter(pk=room.pk, status=expected_status, agent_id=expected_agent_id)
+    if agent is not None:
+        updates: dict = {"status": Room.Status.TAKEN, "agent": agent, "taken_at": now}
+        if expected_status == Room.Status.QUEUED:
+            current = Room.objects.only("waiting_since", "queued_at").get(pk=room.pk)
+            waited = (now - (current.waiting_since or current.queued_at)).total_seconds()
+            updates.update(queue_seconds=F("queue_seconds") + max(waited, 0.0), waiting_since=None)
+        if not seen.update(**updates):
+            return False
+        _system_message(room, "assigned", actor=by, to=agent.display_name, comment=comment)
+        return True
+    if department is None:
+        raise ValueError("Reassign to an agent or to a department")
+    updates = {"status": Room.Status.QUEUED, "agent": None, "department": department}
+    if expected_status == Room.Status.TAKEN:
+        updates["waiting_since"] = now
+    if not seen.update(**updates):
+        return False
+    _system_message(room, "transferred", actor=by, to=department.name, comment=comment)
+    return True
+
+
 def normalise_tags(tags: Iterable[str]) -> list[str]:
     cleaned = []
     for tag in tags:

@@ -9,7 +9,13 @@ from omnichannel.models import Event
 from omnichannel.realtime import publish, visitor_group
 from rooms.models import Room
 
-VISITOR_EVENTS = {"message.created", "room.taken", "room.returned", "room.closed"}
+VISITOR_EVENTS = {
+    "message.created",
+    "room.taken",
+    "room.returned",
+    "room.closed",
+    "room.transferred",
+}
 
 
 def on_event(event: Event) -> None:

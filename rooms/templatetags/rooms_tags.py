@@ -22,6 +22,16 @@ def system_text(message: Message) -> str:
             return _("%(agent)s returned the chat to the queue") % {"agent": agent}
         case "closed":
             return _("%(agent)s closed the conversation") % {"agent": agent}
+        case "assigned":
+            return _("%(agent)s assigned the chat to %(to)s") % {
+                "agent": agent,
+                "to": message.system_data.get("to", ""),
+            }
+        case "transferred":
+            return _("%(agent)s transferred the chat to %(to)s") % {
+                "agent": agent,
+                "to": message.system_data.get("to", ""),
+            }
     return message.text
 
 
@@ -32,8 +42,10 @@ def visitor_system_text(message: Message) -> str:
     match message.system_code:
         case "taken":
             return _("%(agent)s joined the chat") % {"agent": agent}
-        case "returned":
+        case "returned" | "transferred":
             return _("You are back in the queue. An agent will be with you shortly.")
+        case "assigned":
+            return _("%(agent)s joined the chat") % {"agent": message.system_data.get("to", "")}
         case "closed":
             return _("The conversation has ended. Thank you for writing to us.")
     return message.text

@@ -129,6 +129,7 @@
         dot.className = `status-dot status-${event.status}`;
       });
     },
+    signed_out: () => { window.location.reload(); },
     typing: (event) => { if (event.room === roomId) window.roomPage?.typing(event.active); },
     refresh: () => { refreshSidebar(); refreshCounters(); refreshRoomState(); window.roomPage?.poll(); },
   };
