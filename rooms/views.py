@@ -64,12 +64,15 @@ def attachment(request: HttpRequest, room_id: int, token: str) -> FileResponse:
     """A contact's file, only to someone who may see the room."""
     room = get_room_for(request.user, room_id)
     found = attachment_of(room, token)
-    return FileResponse(
+    response = FileResponse(
         found.file.open("rb"),
         content_type=found.content_type,
         as_attachment=not found.is_image,
         filename=found.name,
     )
+    # A contact's file never runs as part of our pages, whatever it turns out to contain.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 @require_POST
