@@ -8,6 +8,7 @@ import sys
 # each one sets up Django against its own database before importing any model.
 SCENARIOS = {
     "queue_sidebar": "bench.queue_sidebar",
+    "facebook_ingest": "bench.facebook_ingest",
 }
 
 USAGE = """usage: python -m bench [SCENARIO [OPTIONS]]

@@ -1,0 +1,1 @@
+"""The only writers of the Facebook integration's models: pages, inbound calls, deliveries."""

@@ -1,0 +1,394 @@
+"""Inbound Messenger: keep each signed webhook call, then turn its items into rooms' messages.
+
+Storing is all the request does (one row and one task row, in one transaction); everything
+that can be slow (profiles, downloads, rooms) runs in `process_webhook_event`, where every
+item is idempotent on its own, so a retried or re-processed call never stores anything twice.
+"""
+
+import json
+import logging
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from directory.models import Channel, Contact
+from directory.services import get_or_create_contact
+from integrations.facebook import selectors, transport, webhook
+from integrations.facebook.models import Delivery, Page, WebhookEvent
+from integrations.facebook.services.pages import clear_token_flag, flag_token
+from omnichannel.errors import DomainError
+from rooms.formatting import MESSAGE_MAX_LENGTH
+from rooms.models import Message
+from rooms.services import (
+    ATTACHMENT_MAX_BYTES,
+    IncomingFile,
+    advance_delivery,
+    check_contact_file,
+    receive_contact_message,
+    record_outside_agent_message,
+    set_delivery_status,
+)
+
+logger = logging.getLogger(__name__)
+
+PROCESS_ATTEMPTS = 4
+PROCESS_BACKOFF_SECONDS = (15, 60, 300)
+# Meta's attachment types whose bytes we fetch; the core keeps images and PDF files only, so
+# other files and all audio and video stay links (see `_attachment`).
+DOWNLOADED_TYPES = {"image", "file", "sticker"}
+METADATA_PREFIX = "omnichannel:delivery:"
+
+
+class RetryLater(Exception):
+    """Something outside (a download) failed for now; the whole call is processed again."""
+
+
+def max_body_bytes() -> int:
+    return getattr(settings, "FACEBOOK_WEBHOOK_MAX_BYTES", 1024 * 1024)
+
+
+def count_items(payload: dict) -> int:
+    entries = payload.get("entry") if isinstance(payload.get("entry"), list) else []
+    return sum(
+        len(entry["messaging"])
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("messaging"), list)
+    )
+
+
+def store_webhook(
+    body: bytes, payload: dict, *, trusted: list[str], unknown: list[str]
+) -> WebhookEvent:
+    """Keep the raw call; queue its processing when one of our pages is concerned."""
+    from integrations.facebook.tasks import process_webhook
+
+    status = WebhookEvent.Status.RECEIVED if trusted else WebhookEvent.Status.IGNORED
+    error = f"Unknown page id(s): {', '.join(unknown)[:500]}" if unknown else ""
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(
+            body=body.decode("utf-8"),
+            page_ids=trusted,
+            items=count_items(payload),
+            status=status,
+            error=error,
+        )
+        if trusted:
+            # The task row is written in the same transaction: a stored call is always queued.
+            process_webhook.enqueue(event.pk)
+    return event
+
+
+def reprocess(event: WebhookEvent) -> None:
+    """Queue a stored call again (admin); items already stored are recognised and skipped."""
+    from integrations.facebook.tasks import process_webhook
+
+    with transaction.atomic():
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            status=WebhookEvent.Status.RECEIVED, attempts=0
+        )
+        process_webhook.enqueue(event.pk, force=True)
+
+
+def process_webhook_event(event_id: int, *, force: bool = False) -> str:
+    """Route every item of one stored call; retried later (bounded) when a download failed."""
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return "missing"
+    if event.status != WebhookEvent.Status.RECEIVED and not force:
+        return event.status
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+    attempt = event.attempts + 1
+    final = attempt >= PROCESS_ATTEMPTS
+    payload = json.loads(event.body)
+    pages = selectors.pages_by_id(event.page_ids)
+    enabled = {page_id for page_id, page in pages.items() if page.enabled}
+    parsed = webhook.parse(payload, enabled)
+    summary: Counter = Counter()
+    for skipped in parsed.skipped:
+        summary[f"skipped: {skipped}"] += 1
+    errors: list[str] = []
+    retry = False
+    for item in parsed.items:
+        try:
+            summary[handle_item(item, pages[item.page_id], final=final)] += 1
+        except RetryLater as error:
+            retry = True
+            errors.append(f"{item.kind} from {item.psid}: {error}")
+        except DomainError as error:
+            summary["refused"] += 1
+            errors.append(f"{item.kind} from {item.psid}: {error.message}")
+        except Exception as error:
+            logger.exception("Facebook webhook %s: %s item failed", event.pk, item.kind)
+            retry = True
+            errors.append(f"{item.kind} from {item.psid}: {type(error).__name__}: {error}")
+    return _finish(event, attempt, summary, errors, retry=retry and not final)
+
+
+def _finish(
+    event: WebhookEvent, attempt: int, summary: Counter, errors: list[str], *, retry: bool
+) -> str:
+    from integrations.facebook.tasks import process_webhook
+
+    error = "\n".join(errors)[:4000]
+    with transaction.atomic():
+        if retry:
+            delay = PROCESS_BACKOFF_SECONDS[min(attempt, len(PROCESS_BACKOFF_SECONDS)) - 1]
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                status=WebhookEvent.Status.RECEIVED, summary=dict(summary), error=error
+            )
+            process_webhook.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
+                event.pk
+            )
+            return "retry"
+        status = WebhookEvent.Status.FAILED if errors else WebhookEvent.Status.PROCESSED
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            status=status, summary=dict(summary), error=error, processed_at=timezone.now()
+        )
+    if errors:
+        logger.warning("Facebook webhook %s left %s item(s) unprocessed", event.pk, len(errors))
+    return status
+
+
+def handle_item(item: webhook.Item, page: Page, *, final: bool) -> str:
+    """Act on one messaging item; the word returned is counted in the call's summary."""
+    match item.kind:
+        case "message":
+            return _contact_message(item, page, final=final)
+        case "postback":
+            return _postback(item, page)
+        case "echo":
+            return _echo(item, page)
+        case "delivery" | "read":
+            return _receipt(item, page)
+    return f"skipped: {item.kind}"
+
+
+def _already_stored(mid: str) -> bool:
+    return Message.objects.filter(channel=Channel.FACEBOOK, external_id=mid).exists()
+
+
+def _contact_for(page: Page, psid: str) -> Contact:
+    """The person's contact; a new one is named from their profile when the token allows."""
+    contact = selectors.known_contact(page.page_id, psid)
+    if contact is not None:
+        return contact
+    name = ""
+    try:
+        profile = transport.user_profile(token=page.access_token, psid=psid)
+    except transport.GraphError as error:
+        if error.token_invalid:
+            flag_token(page, error.reason)
+        logger.info("No profile for a new Messenger contact of page %s: %s", page.page_id, error)
+    else:
+        clear_token_flag(page)
+        name = " ".join(
+            str(profile.get(key) or "").strip() for key in ("first_name", "last_name")
+        ).strip()
+    contact, _created = get_or_create_contact(
+        channel=Channel.FACEBOOK,
+        external_id=selectors.contact_external_id(page.page_id, psid),
+        name=name,
+    )
+    return contact
+
+
+def _contact_message(item: webhook.Item, page: Page, *, final: bool) -> str:
+    message = item.message
+    mid = str(message.get("mid") or "")
+    if not mid:
+        return "skipped: message without mid"
+    if _already_stored(mid):
+        return "duplicate"
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    files, lines, described = _attachments(message.get("attachments"), final=final)
+    meta: dict = {"page": page.page_id}
+    if described:
+        meta["attachments"] = described
+    quick_reply = message.get("quick_reply")
+    if isinstance(quick_reply, dict) and quick_reply.get("payload"):
+        meta["quick_reply"] = str(quick_reply["payload"])[:1000]
+    reply_to = message.get("reply_to")
+    if isinstance(reply_to, dict) and reply_to.get("mid"):
+        meta["reply_to"] = str(reply_to["mid"])
+    body = "\n".join(part for part in [text.strip(), *lines] if part)[:MESSAGE_MAX_LENGTH]
+    if not body and not files:
+        body = "(an empty message)"
+    receive_contact_message(
+        contact=_contact_for(page, item.psid),
+        channel=Channel.FACEBOOK,
+        department=page.department,
+        text=body,
+        external_id=mid,
+        files=files,
+        sent_at=item.timestamp,
+        source=page.page_id,
+        meta=meta,
+    )
+    return "message"
+
+
+def _attachments(raw: object, *, final: bool) -> tuple[list[IncomingFile], list[str], list[dict]]:
+    """Files to keep, lines that describe the rest, and what is known of each attachment."""
+    files: list[IncomingFile] = []
+    lines: list[str] = []
+    described: list[dict] = []
+    if not isinstance(raw, list):
+        return files, lines, described
+    for index, attachment in enumerate(raw, start=1):
+        if not isinstance(attachment, dict):
+            continue
+        kept, line, info = _attachment(attachment, index, final=final)
+        if kept is not None:
+            files.append(kept)
+        if line:
+            lines.append(line)
+        described.append(info)
+    return files, lines, described
+
+
+def _attachment(
+    attachment: dict, index: int, *, final: bool
+) -> tuple[IncomingFile | None, str, dict]:
+    kind = str(attachment.get("type") or "unknown")
+    payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+    url = str(payload.get("url") or attachment.get("url") or "")
+    title = str(payload.get("title") or attachment.get("title") or "")
+    info: dict = {"type": kind}
+    if kind == "location":
+        coordinates = payload.get("coordinates") if isinstance(payload, dict) else None
+        lat = coordinates.get("lat") if isinstance(coordinates, dict) else None
+        long = coordinates.get("long") if isinstance(coordinates, dict) else None
+        if isinstance(lat, int | float) and isinstance(long, int | float):
+            info.update(lat=lat, long=long)
+            link = f"https://www.openstreetmap.org/?mlat={lat}&mlon={long}"
+            return None, f"📍 {title or 'Location'}: {lat}, {long} {link}", info
+        return None, f"📍 {title or 'Location'}", info
+    if kind == "fallback":
+        info.update(url=url, title=title)
+        shared = " ".join(part for part in (title, url) if part)
+        return (
+            None,
+            f"🔗 {shared}" if shared else "🔗 (shared content Messenger does not show)",
+            info,
+        )
+    if not url:
+        return None, f"[{kind}]", info
+    info["url"] = url
+    if kind not in DOWNLOADED_TYPES:
+        # Audio and video are beyond what the core keeps; the link works until Meta expires it.
+        return None, f"{_LABELS.get(kind, kind.title())}: {url}", info
+    try:
+        download = transport.download(url, max_bytes=ATTACHMENT_MAX_BYTES)
+    except transport.GraphError as error:
+        if error.transient and not final:
+            raise RetryLater(error.message) from None
+        info.update(stored=False, error=error.message)
+        return None, f"{_LABELS.get(kind, kind.title())} (not kept: {error.message}): {url}", info
+    name = download.name or f"{kind}-{index}"
+    incoming = IncomingFile(name=name, content=download.content)
+    try:
+        check_contact_file(incoming)
+    except DomainError as refusal:
+        info.update(name=name, stored=False, error=refusal.message)
+        return None, f"{_LABELS.get(kind, kind.title())} {name} (not kept): {url}", info
+    info.update(name=name, stored=True)
+    return incoming, "", info
+
+
+_LABELS = {
+    "image": "Image",
+    "sticker": "Sticker",
+    "file": "File",
+    "video": "Video",
+    "audio": "Audio",
+    "reel": "Reel",
+    "ig_reel": "Reel",
+}
+
+
+def _postback(item: webhook.Item, page: Page) -> str:
+    postback = item.data["postback"]
+    title = str(postback.get("title") or "").strip()
+    payload = str(postback.get("payload") or "")
+    mid = str(postback.get("mid") or "")
+    if not mid:
+        # Older postbacks carry no mid: the person, page and instant make one up that a
+        # repeat of the same call reproduces.
+        stamp = int(item.timestamp.timestamp() * 1000) if item.timestamp else 0
+        mid = f"postback:{page.page_id}:{item.psid}:{stamp}"
+    if _already_stored(mid):
+        return "duplicate"
+    meta: dict = {"page": page.page_id, "postback": {"title": title, "payload": payload[:1000]}}
+    referral = postback.get("referral")
+    if isinstance(referral, dict):
+        meta["referral"] = {key: str(value)[:200] for key, value in referral.items()}
+    receive_contact_message(
+        contact=_contact_for(page, item.psid),
+        channel=Channel.FACEBOOK,
+        department=page.department,
+        text=title or payload[:200] or "(a button)",
+        external_id=mid,
+        sent_at=item.timestamp,
+        source=page.page_id,
+        meta=meta,
+    )
+    return "postback"
+
+
+def _echo(item: webhook.Item, page: Page) -> str:
+    """A copy of a message the page sent: ours are skipped, the page inbox's are recorded."""
+    message = item.message
+    mid = str(message.get("mid") or "")
+    if not mid:
+        return "skipped: echo without mid"
+    metadata = str(message.get("metadata") or "")
+    if metadata.startswith(METADATA_PREFIX):
+        delivery_id = metadata.removeprefix(METADATA_PREFIX)
+        if delivery_id.isdigit():
+            # Proof that Facebook took this send, should its worker die before hearing so.
+            Delivery.objects.filter(pk=int(delivery_id), echo_mid="").update(echo_mid=mid[:255])
+        return "echo of ours"
+    if page.app_id and str(message.get("app_id") or "") == page.app_id:
+        return "echo of ours"
+    if _already_stored(mid):
+        return "echo of ours"
+    contact = selectors.known_contact(page.page_id, item.psid)
+    room = selectors.room_for_echo(contact, page.page_id) if contact else None
+    if room is None:
+        return "skipped: echo to a person without a conversation"
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    _files, lines, described = _attachments(message.get("attachments"), final=True)
+    body = "\n".join(part for part in [text.strip(), *lines] if part)[:MESSAGE_MAX_LENGTH]
+    meta = {"page": page.page_id, "app_id": str(message.get("app_id") or "")}
+    if described:
+        meta["attachments"] = described
+    record_outside_agent_message(
+        room, text=body, external_id=mid, sent_at=item.timestamp, meta=meta
+    )
+    return "echo from the page inbox"
+
+
+def _receipt(item: webhook.Item, page: Page) -> str:
+    """Delivery and read receipts: named messages, and everything before the watermark."""
+    status = Message.Delivery.DELIVERED if item.kind == "delivery" else Message.Delivery.READ
+    receipt = item.data[item.kind]
+    contact = selectors.known_contact(page.page_id, item.psid)
+    if contact is None:
+        return f"skipped: {item.kind} for an unknown person"
+    mids = receipt.get("mids") if isinstance(receipt.get("mids"), list) else []
+    for message in Message.objects.filter(
+        channel=Channel.FACEBOOK,
+        kind=Message.Kind.AGENT,
+        external_id__in=[str(mid) for mid in mids],
+        room__contact=contact,
+    ).only("pk", "room_id"):
+        set_delivery_status(message, status)
+    watermark = webhook.parse_timestamp(receipt.get("watermark"))
+    if watermark is not None:
+        for room in selectors.rooms_awaiting_receipts(contact, page.page_id, watermark):
+            advance_delivery(room, until=watermark, status=status)
+    return item.kind

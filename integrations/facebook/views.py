@@ -1,0 +1,75 @@
+"""Facebook's webhook: the subscription handshake, and signed calls stored for processing."""
+
+import json
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from integrations.facebook import selectors
+from integrations.facebook.services import inbound
+from integrations.facebook.webhook import SIGNATURE_HEADER, entry_page_ids, matching_secret
+
+logger = logging.getLogger(__name__)
+
+CHALLENGE_MAX_LENGTH = 200
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _handshake(request)
+    return _receive(request)
+
+
+def _handshake(request: HttpRequest) -> HttpResponse:
+    """Facebook's subscription check: echo the challenge, for a verify token we know only."""
+    mode = request.GET.get("hub.mode", "")
+    token = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge", "")
+    if (
+        mode == "subscribe"
+        and token
+        and challenge
+        and len(challenge) <= CHALLENGE_MAX_LENGTH
+        and selectors.page_for_verify_token(token) is not None
+    ):
+        return HttpResponse(challenge, content_type="text/plain")
+    logger.warning("Facebook webhook handshake refused (mode %r)", mode[:20])
+    return HttpResponse("Forbidden", status=403, content_type="text/plain")
+
+
+def _receive(request: HttpRequest) -> HttpResponse:
+    """Verify the signature over the raw bytes, keep the call, answer at once."""
+    limit = inbound.max_body_bytes()
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return HttpResponse("Payload too large", status=413, content_type="text/plain")
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return HttpResponse("Payload too large", status=413, content_type="text/plain")
+    pages = selectors.signing_pages()
+    secret = matching_secret(
+        request.headers.get(SIGNATURE_HEADER), body, {secret for _id, secret in pages}
+    )
+    if secret is None:
+        logger.warning("Facebook webhook refused: missing or wrong signature")
+        return HttpResponse("Forbidden", status=403, content_type="text/plain")
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except ValueError:
+        logger.warning("Facebook webhook refused: the signed body is not JSON")
+        return HttpResponse("Invalid JSON", status=400, content_type="text/plain")
+    if not isinstance(payload, dict):
+        return HttpResponse("Invalid JSON", status=400, content_type="text/plain")
+    # A page id is trusted only when the secret that signed the call is that page's.
+    vouched = {page_id for page_id, page_secret in pages if page_secret == secret}
+    claimed = entry_page_ids(payload)
+    trusted = [page_id for page_id in claimed if page_id in vouched]
+    unknown = [page_id[:64] for page_id in claimed if page_id not in vouched]
+    if unknown:
+        logger.warning("Facebook webhook names unknown page id(s): %s", ", ".join(unknown))
+    inbound.store_webhook(body, payload, trusted=trusted, unknown=unknown)
+    return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
