@@ -9,6 +9,7 @@ import sys
 SCENARIOS = {
     "queue_sidebar": "bench.queue_sidebar",
     "facebook_ingest": "bench.facebook_ingest",
+    "live_fanout": "bench.live_fanout",
 }
 
 USAGE = """usage: python -m bench [SCENARIO [OPTIONS]]

@@ -21,6 +21,12 @@ for a room no POST of the step opened counts as unexpected, a second one for the
 the same socket as a duplicate. Both clocks are this process's `perf_counter`. The POSTs are
 sent open-loop (each at its scheduled time, never waiting for the previous answer), so a slow
 server cannot slow the load down and hide its own latency.
+
+Memory: RSS before and after the N sockets connect, per socket. With one Daphne for all steps,
+a later step reuses the heap an earlier one freed, so its KiB/socket reads low; `--fresh-server`
+restarts Daphne before each step. Sockets are closed at `--close-rate` a second: closing them
+all at once (`--close-rate 0`) runs more than 100 disconnects at a time in the server, beyond
+redis-py 8's default pool of 100 connections (see the report's "left: group/conns" column).
 """
 
 import argparse
@@ -83,6 +89,13 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine, all cores, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(values[:8])  # user nice system idle iowait irq softirq steal
+    return (total - values[3] - values[4]) / CLK_TCK, total / CLK_TCK
 
 
 class Server:
@@ -377,7 +390,7 @@ class StepOptions:
     step_timeout: float
     drain_timeout: float
     connect_concurrency: int
-    close_concurrency: int
+    close_rate: float
 
 
 async def run_step(server: Server, cookies: list[str], options: StepOptions) -> dict:
@@ -409,6 +422,7 @@ async def run_step(server: Server, cookies: list[str], options: StepOptions) -> 
     rss_connected = rss_kb(server.pid)
     cpu_connected = cpu_seconds(server.pid)
     client_cpu_start = time.process_time()
+    machine_start = machine_cpu_seconds()
     print(
         f"  {len(ready)}/{n} sockets ready in {connect_seconds:.1f} s; posting "
         f"{options.messages} messages at {options.rate:g}/s",
@@ -445,18 +459,22 @@ async def run_step(server: Server, cookies: list[str], options: StepOptions) -> 
     fanout_seconds = loop.time() - fanout_started
     cpu_fanout_end = cpu_seconds(server.pid)
     client_cpu = time.process_time() - client_cpu_start
+    machine_busy = machine_cpu_seconds()[0] - machine_start[0]
+    # Everything else on the machine during the fan-out: PostgreSQL and Redis working for this
+    # bench, and whatever else shares the machine.
+    others_cpu = machine_busy - (cpu_fanout_end - cpu_connected) - client_cpu
     rss_fanout_end = rss_kb(server.pid)
 
     dropped = [s for s in sockets if s.dropped]
-    # Closing many at once is what a restart or a network blip does; `close_concurrency`
-    # bounds it (0: all at once).
-    close_gate = asyncio.Semaphore(options.close_concurrency or len(sockets))
-
-    async def close(agent_socket: AgentSocket) -> None:
-        async with close_gate:
-            await agent_socket.close()
-
-    await asyncio.gather(*(close(s) for s in sockets))
+    # Closes are paced (`close_rate` a second; 0: all at once, as a restart or a network blip
+    # does): the server answers a close at once but runs the app's disconnect work afterwards,
+    # so bounding the client's closes in flight would not bound the server's.
+    closing = []
+    for agent_socket in sockets:
+        closing.append(asyncio.create_task(agent_socket.close()))
+        if options.close_rate:
+            await asyncio.sleep(1 / options.close_rate)
+    await asyncio.gather(*closing)
     return {
         "n": n,
         "sockets": sockets,
@@ -472,6 +490,8 @@ async def run_step(server: Server, cookies: list[str], options: StepOptions) -> 
         "cpu_connect_s": cpu_connected - cpu_start,
         "cpu_fanout_s": cpu_fanout_end - cpu_connected,
         "client_cpu_fanout_s": client_cpu,
+        "others_cpu_fanout_s": others_cpu,
+        "load_average": os.getloadavg(),
     }
 
 
@@ -564,6 +584,8 @@ def summarize(raw: dict, messages: int) -> dict:
         "server_cpu_connect_s": round(raw["cpu_connect_s"], 2),
         "server_cpu_fanout_s": round(raw["cpu_fanout_s"], 2),
         "client_cpu_fanout_s": round(raw["client_cpu_fanout_s"], 2),
+        "others_cpu_fanout_s": round(raw["others_cpu_fanout_s"], 2),
+        "load_average_1_5_15": [round(v, 2) for v in raw["load_average"]],
     }
 
 
@@ -780,6 +802,7 @@ def print_tables(steps: list[dict]) -> None:
             f"{s['server_cpu_fanout_s']:.2f}",
             f"{s['fanout_seconds']:.1f}",
             f"{s['client_cpu_fanout_s']:.2f}",
+            f"{s['others_cpu_fanout_s']:.2f}",
             s["server_log"]["tracebacks"],
             f"{s['left_after_close']['queue_group_members']}/"
             f"{s['left_after_close']['agent_connections']}",
@@ -800,6 +823,7 @@ def print_tables(steps: list[dict]) -> None:
                 "CPU fan-out",
                 "fan-out s",
                 "client CPU",
+                "others CPU",
                 "tracebacks",
                 "left: group/conns",
             ],
@@ -843,7 +867,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--connect-concurrency", type=int, default=20)
     parser.add_argument(
-        "--close-concurrency", type=int, default=20, help="sockets closing at once (0: all)"
+        "--close-rate", type=float, default=50.0, help="sockets closed a second (0: all at once)"
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -904,7 +928,7 @@ def main(argv: list[str]) -> int:
         step_timeout=args.step_timeout,
         drain_timeout=args.drain_timeout,
         connect_concurrency=args.connect_concurrency,
-        close_concurrency=args.close_concurrency,
+        close_rate=args.close_rate,
     )
     steps: list[dict] = []
     server: Server | None = None
@@ -927,7 +951,7 @@ def main(argv: list[str]) -> int:
                             step_timeout=30,
                             drain_timeout=10,
                             connect_concurrency=1,
-                            close_concurrency=1,
+                            close_rate=0,
                         ),
                     )
                 )
@@ -973,7 +997,7 @@ def main(argv: list[str]) -> int:
             "step_timeout_s": args.step_timeout,
             "drain_timeout_s": args.drain_timeout,
             "connect_concurrency": args.connect_concurrency,
-            "close_concurrency": args.close_concurrency,
+            "close_rate_per_s": args.close_rate,
             "fresh_server": args.fresh_server,
             "database": args.database_url,
             "redis": args.redis_url,

@@ -75,11 +75,15 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
         user = getattr(self, "user", None)
         if user is None:
             return
-        for group in [agent_group(user.pk), *self.queue_groups, *self.room_groups()]:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await database_sync_to_async(account_services.agent_disconnected)(
-            user, channel_name=self.channel_name
-        )
+        try:
+            for group in [agent_group(user.pk), *self.queue_groups, *self.room_groups()]:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        finally:
+            # Presence must settle even when the layer failed: a leaked row shows the agent
+            # online for good.
+            await database_sync_to_async(account_services.agent_disconnected)(
+                user, channel_name=self.channel_name
+            )
         asyncio.get_running_loop().call_later(
             PRESENCE_GRACE_SECONDS,
             lambda: asyncio.ensure_future(

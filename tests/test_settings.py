@@ -48,7 +48,9 @@ def test_redis_url_selects_redis_layer_with_a_long_socket_timeout():
     found = read_settings(REDIS_URL="redis://127.0.0.1:6379/3")
 
     assert found["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert found["hosts"] == [{"address": "redis://127.0.0.1:6379/3", "socket_timeout": 30}]
+    assert found["hosts"] == [
+        {"address": "redis://127.0.0.1:6379/3", "socket_timeout": 30, "max_connections": 2000}
+    ]
 
 
 def test_production_without_secret_key_refuses_to_start():

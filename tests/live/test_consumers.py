@@ -323,3 +323,29 @@ async def test_visitor_frames_before_hello_are_refused():
 
     assert (await next_of(socket, "error"))["code"] == "unauthenticated"
     await socket.disconnect()
+
+
+@pytest.mark.redis
+async def test_a_burst_of_sockets_connects_and_leaves_cleanly(department):
+    """redis-py 8 caps a pool at 100 connections; a reconnect storm must not break sockets."""
+    from accounts.models import AgentConnection
+    from tests.factories import AgentFactory
+
+    agents = await sync_to_async(
+        lambda: [AgentFactory(departments=[department], queue_enabled=True) for _ in range(150)]
+    )()
+    cookies = [await sync_to_async(session_cookie)(agent) for agent in agents]
+
+    async def connect(cookie):
+        socket = WebsocketCommunicator(
+            application, "/ws/live/", headers=[ORIGIN, (b"cookie", cookie)]
+        )
+        connected, _ = await socket.connect(timeout=20)
+        assert connected
+        assert (await socket.receive_json_from(timeout=20))["type"] == "hello"
+        return socket
+
+    sockets = await asyncio.gather(*(connect(cookie) for cookie in cookies))
+    await asyncio.gather(*(socket.disconnect(timeout=20) for socket in sockets))
+
+    assert await sync_to_async(AgentConnection.objects.count)() == 0
