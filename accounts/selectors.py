@@ -38,8 +38,9 @@ def supervised_department_ids(user: User) -> set[int] | None:
     """The departments a manager may see in the supervisor console; None means every one."""
     if user.is_superuser:
         return None
-    ids = set(user.supervised_departments.values_list("pk", flat=True))
-    return ids or None
+    if not hasattr(user, "_supervised_ids"):
+        user._supervised_ids = set(user.supervised_departments.values_list("pk", flat=True))
+    return user._supervised_ids or None
 
 
 def departments_of(user: User) -> QuerySet[Department]:

@@ -10,6 +10,7 @@ SCENARIOS = {
     "queue_sidebar": "bench.queue_sidebar",
     "facebook_ingest": "bench.facebook_ingest",
     "live_fanout": "bench.live_fanout",
+    "console": "bench.console",
 }
 
 USAGE = """usage: python -m bench [SCENARIO [OPTIONS]]

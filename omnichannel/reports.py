@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, F, Min, Q, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Avg, Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from accounts.models import AGENT_ROLE, User
@@ -52,17 +52,20 @@ def department_floor(departments) -> list[dict]:
         )
     )
     by_department = {row["department_id"]: row for row in rooms}
+    # A subquery per agent on the (agent, status) index, not a join over every room served.
+    open_chats = (
+        Room.objects.filter(agent=OuterRef("pk"), status=Room.Status.TAKEN)
+        .values("agent")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     agents = (
         User.objects.filter(
             is_active=True,
             groups__name=AGENT_ROLE,
             memberships__department_id__in=department_ids,
         )
-        .annotate(
-            open_chats=Count(
-                "served_rooms", filter=Q(served_rooms__status=Room.Status.TAKEN), distinct=True
-            )
-        )
+        .annotate(open_chats=Coalesce(Subquery(open_chats), 0))
         .values(
             "pk", "status", "queue_enabled", "max_chats", "open_chats", "memberships__department_id"
         )

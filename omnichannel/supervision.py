@@ -69,11 +69,16 @@ def scope_departments(request: HttpRequest) -> QuerySet[Department]:
 
 
 def scope_queryset(request: HttpRequest, queryset: QuerySet, department_path: str) -> QuerySet:
-    """Limit rows to the supervisor's departments; `department_path` leads to the department id."""
+    """Limit rows to the supervisor's departments; `department_path` leads to the department id.
+
+    Paths through a many-valued relation may repeat rows, and only those get a DISTINCT: on a
+    plain column it would sort every row in scope before the first page.
+    """
     scope = supervised_department_ids(request.user)
     if scope is None:
         return queryset
-    return queryset.filter(**{f"{department_path}__in": scope}).distinct()
+    scoped = queryset.filter(**{f"{department_path}__in": scope})
+    return scoped.distinct() if "__" in department_path else scoped
 
 
 def scope_agents(request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
@@ -117,5 +122,5 @@ class DepartmentScopedFilter(admin.SimpleListFilter):
             allowed = {str(d.pk) for d in scope_departments(request)}
             if self.value() not in allowed:
                 return queryset.none()
-            return queryset.filter(**{self.department_path: self.value()}).distinct()
+            return queryset.filter(**{self.department_path: self.value()})
         return queryset
