@@ -6,12 +6,20 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.errors import InvalidAgent, QueueNotAllowed, UnknownDepartment
+from accounts.errors import (
+    AgentExists,
+    DepartmentExists,
+    InvalidAgent,
+    ManagerRequired,
+    QueueNotAllowed,
+    UnknownDepartment,
+)
 from accounts.models import (
     AGENT_ROLE,
     MANAGER_ROLE,
@@ -20,7 +28,7 @@ from accounts.models import (
     DepartmentAgent,
     User,
 )
-from accounts.selectors import queue_refusal_reason
+from accounts.selectors import forget_roles, is_manager, queue_refusal_reason
 from omnichannel import events
 
 
@@ -217,3 +225,185 @@ def sign_out_everywhere(agent: User, *, by: User) -> int:
         Session.objects.filter(pk__in=ended).delete()
         events.record("agent.signed_out", actor=by, data={"agent": agent.pk})
     return len(ended)
+
+
+def _require_manager(by: User) -> None:
+    if not is_manager(by):
+        raise ManagerRequired()
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """A full name as (first, last) so that `get_full_name()` gives it back unchanged."""
+    first, _space, last = " ".join(name.split()).partition(" ")
+    return first[:150], last[:150]
+
+
+def add_department(by: User, *, name: str, slug: str = "", description: str = "") -> Department:
+    """A manager creates a department; DepartmentExists when the name or slug is taken."""
+    _require_manager(by)
+    name = name.strip()
+    slug = slugify(slug or name)
+    if not name or not slug:
+        raise UnknownDepartment(_("A department needs a name made of letters or digits."))
+    if Department.objects.filter(Q(name__iexact=name) | Q(slug=slug)).exists():
+        raise DepartmentExists()
+    try:
+        with transaction.atomic():
+            department = Department.objects.create(name=name, slug=slug, description=description)
+            events.record(
+                "department.created", actor=by, data={"department": department.pk, "slug": slug}
+            )
+    except IntegrityError:
+        raise DepartmentExists() from None
+    return department
+
+
+def update_department(
+    by: User,
+    department: Department,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+) -> Department:
+    """A manager renames, describes, enables or disables a department (its slug stays)."""
+    _require_manager(by)
+    changes: dict = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise UnknownDepartment(_("A department needs a name."))
+        if Department.objects.filter(name__iexact=name).exclude(pk=department.pk).exists():
+            raise DepartmentExists()
+        changes["name"] = name
+    if description is not None:
+        changes["description"] = description
+    if enabled is not None:
+        changes["enabled"] = enabled
+    if not changes:
+        return department
+    try:
+        with transaction.atomic():
+            Department.objects.filter(pk=department.pk).update(**changes)
+            events.record(
+                "department.updated",
+                actor=by,
+                data={"department": department.pk, "fields": sorted(changes)},
+            )
+    except IntegrityError:
+        raise DepartmentExists() from None
+    department.refresh_from_db()
+    return department
+
+
+def _set_manager_role(agent: User, manager: bool) -> None:
+    group = Group.objects.filter(name=MANAGER_ROLE).first()
+    if group is None:
+        group = Group.objects.create(name=MANAGER_ROLE)
+    if manager:
+        agent.groups.add(group)
+        User.objects.filter(pk=agent.pk).update(is_staff=True)
+    else:
+        agent.groups.remove(group)
+        if not agent.is_superuser:
+            User.objects.filter(pk=agent.pk).update(is_staff=False)
+
+
+def create_agent(
+    by: User,
+    *,
+    username: str,
+    password: str,
+    name: str = "",
+    email: str = "",
+    departments: Iterable[Department] = (),
+    manager: bool = False,
+    max_chats: int | None = None,
+) -> User:
+    """A manager creates a new agent (never touches an existing user: AgentExists)."""
+    _require_manager(by)
+    username = username.strip()
+    if not username:
+        raise InvalidAgent(_("A user name is required."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise AgentExists()
+    first_name, last_name = _split_name(name)
+    candidate = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as error:
+        raise InvalidAgent(" ".join(error.messages)) from None
+    departments = list(departments)
+    try:
+        with transaction.atomic():
+            candidate.set_password(password)
+            if max_chats is not None:
+                candidate.max_chats = max_chats
+            candidate.save()
+            agent_group = Group.objects.get_or_create(name=AGENT_ROLE)[0]
+            candidate.groups.add(agent_group)
+            if manager:
+                _set_manager_role(candidate, True)
+            DepartmentAgent.objects.bulk_create(
+                DepartmentAgent(agent=candidate, department=department)
+                for department in departments
+            )
+            events.record(
+                "agent.created",
+                actor=by,
+                data={"agent": candidate.pk, "departments": [d.pk for d in departments]},
+            )
+    except IntegrityError:
+        raise AgentExists() from None
+    candidate.refresh_from_db()
+    return candidate
+
+
+def update_agent(
+    by: User,
+    agent: User,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    manager: bool | None = None,
+    departments: Iterable[Department] | None = None,
+    max_chats: int | None = None,
+    queue_enabled: bool | None = None,
+    status: str | None = None,
+) -> User:
+    """Change an agent: a manager may change anything; an agent only their own queue switch
+    and status. All or nothing: one transaction."""
+    own_fields_only = name is None and email is None and manager is None
+    own_fields_only = own_fields_only and departments is None and max_chats is None
+    if not (is_manager(by) or (by.pk == agent.pk and own_fields_only)):
+        raise ManagerRequired()
+    with transaction.atomic():
+        changes: dict = {}
+        if name is not None:
+            changes["first_name"], changes["last_name"] = _split_name(name)
+        if email is not None:
+            changes["email"] = email
+        if max_chats is not None:
+            changes["max_chats"] = max_chats
+        if changes:
+            User.objects.filter(pk=agent.pk).update(**changes)
+        if manager is not None:
+            _set_manager_role(agent, manager)
+        if departments is not None:
+            set_agent_departments(agent, departments)
+        agent.refresh_from_db()
+        forget_roles(agent)
+        if queue_enabled is not None:
+            set_queue_enabled(agent, enabled=queue_enabled)
+        if status is not None:
+            set_status(agent, status=status)
+        if changes or manager is not None:
+            events.record(
+                "agent.updated",
+                actor=by,
+                data={
+                    "agent": agent.pk,
+                    "fields": sorted(changes) + (["role"] if manager is not None else []),
+                },
+            )
+    return agent

@@ -8,9 +8,11 @@ import sys
 # each one sets up Django against its own database before importing any model.
 SCENARIOS = {
     "queue_sidebar": "bench.queue_sidebar",
+    "api_rooms": "bench.api_rooms",
+    "contact_center": "bench.contact_center",
     "facebook_ingest": "bench.facebook_ingest",
-    "live_fanout": "bench.live_fanout",
     "console": "bench.console",
+    "live_fanout": "bench.live_fanout",
 }
 
 USAGE = """usage: python -m bench [SCENARIO [OPTIONS]]

@@ -225,3 +225,62 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# REST API (`/api/v1/`): token and session sign-in, one error contract, paginated lists.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["omnichannel.api.IsAgentOrManager"],
+    "DEFAULT_PAGINATION_CLASS": "omnichannel.api.PagePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "omnichannel.api.FilterBackend",
+        "omnichannel.api.StrictOrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["omnichannel.api.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "omnichannel.api.TokenRateThrottle",
+        "omnichannel.api.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_PER_TOKEN", "1200/min"),
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "60/min"),
+        "inbound": os.environ.get("API_RATE_PER_CHANNEL", "1200/min"),
+    },
+    "EXCEPTION_HANDLER": "omnichannel.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "omnichannel.api_schema.ApiAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Omnichannel contact center API",
+    "DESCRIPTION": (
+        "Rooms, queue, contacts, agents and departments of the contact center; the API channel "
+        "(inbound messages of external systems); outbound webhook subscriptions. Every error is "
+        'JSON `{"detail", "code"}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoomStatusEnum": "rooms.models.Room.Status",
+        "DeliveryStatusEnum": "rooms.models.Message.Delivery",
+        "ChannelEnum": "directory.models.Channel",
+        "AgentStatusEnum": "accounts.models.User.Status",
+    },
+}
+
+# Outbound webhooks and API channel callbacks.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Targets on loopback, private or link-local addresses are refused (server-side request
+# forgery) unless this is on: for development and tests with a local receiver only.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# Failed sends are retried with exponential back-off for this long; a subscription that has
+# failed without a success for as long is disabled and flagged.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
+# API channel replies: attempts before the message is marked failed.
+API_CHANNEL_MAX_ATTEMPTS = env_int("API_CHANNEL_MAX_ATTEMPTS", 8)

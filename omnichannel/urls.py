@@ -15,4 +15,5 @@ urlpatterns = [
     path("livechat/", include("integrations.livechat.urls")),
     path("rooms/", include("queues.urls")),
     path("rooms/", include("rooms.urls")),
+    path("contact-center/", include("directory.urls")),
 ]

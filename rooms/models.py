@@ -83,6 +83,10 @@ class Room(models.Model):
         indexes = [
             models.Index(fields=["status", "department", "queued_at"], name="room_queue"),
             models.Index(fields=["agent", "status"], name="room_agent_status"),
+            # The Contact Center's Chats tab lists rooms newest first.
+            models.Index(fields=["created_at", "id"], name="room_created"),
+            # The dashboard counts chats closed today.
+            models.Index(fields=["closed_at"], name="room_closed"),
         ]
         constraints = [
             # At most one open room per contact and channel: a second arrival appends to it.

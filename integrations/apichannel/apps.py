@@ -6,3 +6,9 @@ class ApiChannelConfig(AppConfig):
     name = "integrations.apichannel"
     label = "apichannel"
     verbose_name = _("API channels")
+
+    def ready(self) -> None:
+        from integrations.apichannel import services
+        from omnichannel import events
+
+        events.subscribe(services.on_event)

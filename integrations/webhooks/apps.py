@@ -6,3 +6,9 @@ class WebhooksConfig(AppConfig):
     name = "integrations.webhooks"
     label = "webhooks"
     verbose_name = _("Outbound webhooks")
+
+    def ready(self) -> None:
+        from integrations.webhooks import services
+        from omnichannel import events
+
+        events.subscribe(services.fan_out)

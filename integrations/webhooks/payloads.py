@@ -1,0 +1,68 @@
+"""Webhook bodies: the event, and the resource as the API shows it."""
+
+from django.db.models import Prefetch
+
+from directory.api.serializers import ContactOutputSerializer
+from directory.models import Contact
+from omnichannel.models import Event
+from rooms.api.serializers import MessageOutputSerializer, RoomOutputSerializer
+from rooms.models import Message, Room, Tag
+
+
+def _room(room_id: int | None) -> dict | None:
+    if not room_id:
+        return None
+    room = (
+        Room.objects.select_related("contact", "department", "agent")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .filter(pk=room_id)
+        .first()
+    )
+    return RoomOutputSerializer(room).data if room else {"id": room_id}
+
+
+def _message(message_id: int | None) -> dict | None:
+    if not message_id:
+        return None
+    message = (
+        Message.objects.select_related("author")
+        .prefetch_related("attachments")
+        .filter(pk=message_id)
+        .first()
+    )
+    return MessageOutputSerializer(message).data if message else {"id": message_id}
+
+
+def _contact(contact_id: int | None) -> dict | None:
+    if not contact_id:
+        return None
+    contact = (
+        Contact.objects.prefetch_related("identities", "field_values__field")
+        .filter(pk=contact_id)
+        .first()
+    )
+    return ContactOutputSerializer(contact).data if contact else {"id": contact_id}
+
+
+def build_payload(event: Event) -> dict:
+    """{"id", "event", "created_at", "actor", "data": {...the resources...}}."""
+    data: dict = {}
+    if event.name.startswith("room."):
+        data["room"] = _room(event.room_id)
+    elif event.name.startswith("message."):
+        data["message"] = _message(event.data.get("message"))
+        data["room"] = _room(event.room_id)
+        if event.name == "message.status_changed":
+            data["status"] = event.data.get("status")
+    elif event.name.startswith("contact."):
+        data["contact"] = _contact(event.contact_id)
+        if "fields" in event.data:
+            data["fields"] = event.data["fields"]
+    actor = event.actor
+    return {
+        "id": event.pk,
+        "event": event.name,
+        "created_at": event.created_at.isoformat(),
+        "actor": {"id": actor.pk, "username": actor.username} if actor else None,
+        "data": data,
+    }
