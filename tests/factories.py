@@ -41,6 +41,10 @@ class AgentFactory(UserFactory):
             names = extracted if extracted is not None else [AGENT_ROLE]
             # Transactional tests flush the roles the data migration made; bring them back.
             obj.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in names))
+            if MANAGER_ROLE in names:
+                from omnichannel.supervision import grant_manager_permissions
+
+                grant_manager_permissions()
 
     @factory.post_generation
     def departments(obj, create, extracted, **kwargs):
