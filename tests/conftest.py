@@ -126,6 +126,14 @@ def _close_connection_pool(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    if hasattr(connection, "close_pool"):
-        with django_db_blocker.unblock():
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            # Server processes and worker threads may still be hanging up; end their sessions
+            # so the test database can be dropped.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        if hasattr(connection, "close_pool"):
             connection.close_pool()
