@@ -2,16 +2,22 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+AXE := tests/e2e/node_modules/.installed
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup lint format bench clean messages
 
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --if-empty
 	./scripts/serve
 
-test: setup
+test: setup $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# axe-core for the browser tests' accessibility checks, pinned in the lock file.
+$(AXE): tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the accessibility tests will skip"; exit 0; }; \
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error && touch $@
 
 setup: $(STAMP)
 
@@ -31,6 +37,14 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Extract every marked string into locale/es (django and djangojs), then compile. Needs GNU
+# gettext (apt-get install gettext); the compiled .mo files are committed, so tests do not.
+MESSAGES_IGNORE := --ignore=tests --ignore=bench --ignore=media --ignore=staticfiles --ignore=node_modules
+messages: setup
+	$(PY) manage.py makemessages -l es -d django -e html,txt,py,js --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py makemessages -l es -d djangojs -e js --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages -l es --ignore=.venv $(MESSAGES_IGNORE)
 
 bench: setup
 	$(PY) -m bench $(SCENARIO)

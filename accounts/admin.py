@@ -99,6 +99,16 @@ class AgentAdmin(UserAdmin):
             )
         self.message_user(request, _("Signed out %(n)s agent(s).") % {"n": len(queryset)})
 
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser hands out superuser rights or raw permissions, and nobody raises
+        their own: roles and supervised departments are set by someone else."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+            if obj is not None and obj.pk == request.user.pk:
+                readonly += ["groups", "supervised_departments", "is_staff", "is_active"]
+        return readonly
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         notify_departments_changed(form.instance)

@@ -1,4 +1,8 @@
+import zoneinfo
+from functools import cache
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -33,3 +37,42 @@ class QueueSwitchForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=User.Status.choices)
+
+
+@cache
+def _time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """IANA zones grouped by region: ("America", [("America/Bogota", "Bogota"), ...])."""
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region, _slash, place = name.partition("/")
+        if place and region not in {"Etc", "SystemV", "US", "Brazil", "Canada", "Chile", "Mexico"}:
+            regions.setdefault(region, []).append((name, place.replace("_", " ")))
+    return list(regions.items())
+
+
+class PreferencesForm(forms.Form):
+    """The signed-in user's own language and time zone."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("Empty: the language your browser asks for."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Dates and times show in this time zone."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Language names stay in their own language, so anyone can find theirs.
+        self.fields["language"].choices = [
+            ("", _("The browser's language")),
+            *settings.LANGUAGES,
+        ]
+        self.fields["time_zone"].choices = [
+            ("", _("The contact center's (%(zone)s)") % {"zone": settings.TIME_ZONE}),
+            ("UTC", "UTC"),
+            *_time_zone_choices(),
+        ]

@@ -1,9 +1,21 @@
+import zoneinfo
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 AGENT_ROLE = "LiveChat Agent"
 MANAGER_ROLE = "LiveChat Manager"
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name, such as Europe/Madrid or America/Bogota."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(zone)s is not a time zone."), code="invalid_time_zone", params={"zone": value}
+        )
 
 
 class User(AbstractUser):
@@ -42,6 +54,20 @@ class User(AbstractUser):
         help_text=_(
             "For a LiveChat Manager: the departments they supervise in the console. None means all."
         ),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: the language of the browser."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Empty: the time zone of the contact center."),
     )
 
     class Meta(AbstractUser.Meta):

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from accounts.models import (
     Department,
     DepartmentAgent,
     User,
+    validate_time_zone,
 )
 from accounts.selectors import forget_roles, is_manager, queue_refusal_reason
 from omnichannel import events
@@ -52,6 +54,19 @@ def set_status(user: User, *, status: str) -> User:
         User.objects.filter(pk=user.pk).update(status=status)
         user.status = status
         events.record("agent.status_changed", actor=user, data={"status": status})
+    return user
+
+
+def set_preferences(user: User, *, language: str, time_zone: str) -> User:
+    """The user's own language and time zone; empty means the browser's / the center's."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise InvalidAgent(_("Unknown language: %(language)s") % {"language": language})
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise InvalidAgent(error.messages[0]) from None
+    User.objects.filter(pk=user.pk).update(language=language, time_zone=time_zone)
+    user.language, user.time_zone = language, time_zone
     return user
 
 

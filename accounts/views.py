@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.errors import QueueNotAllowed
-from accounts.forms import QueueSwitchForm, SignInForm, StatusForm
+from accounts.errors import InvalidAgent, QueueNotAllowed
+from accounts.forms import PreferencesForm, QueueSwitchForm, SignInForm, StatusForm
 
 
 class SignInView(auth_views.LoginView):
@@ -65,3 +66,26 @@ def change_status(request: HttpRequest) -> HttpResponse:
         return _back(request)
     services.set_status(request.user, status=form.cleaned_data["status"])
     return _back(request)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own page: language and time zone."""
+    user = request.user
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_preferences(user, **form.cleaned_data)
+            except InvalidAgent as error:
+                form.add_error(None, error.message)
+            else:
+                # Say it in the language just chosen.
+                translation.activate(
+                    user.language or translation.get_language_from_request(request)
+                )
+                messages.success(request, _("Your language and time zone are saved."))
+                return redirect("profile")
+    else:
+        form = PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone})
+    return render(request, "accounts/profile.html", {"form": form, "now": timezone.now()})

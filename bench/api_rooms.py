@@ -110,9 +110,7 @@ def main(argv: list[str]) -> int:
     }
     print_report(report)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2) + "\n"
-    (support.RESULTS_DIR / f"{RESULT_NAME}.json").write_text(text)
-    (support.RESULTS_DIR / f"{RESULT_NAME}.{connection.vendor}.json").write_text(text)
+    support.save_results(RESULT_NAME, report, vendor=connection.vendor)
     return 0
 
 

@@ -30,7 +30,6 @@ status is 1 when a row misses the target or the query count changes with the num
 
 import argparse
 import gc
-import json
 import logging
 import os
 import platform
@@ -177,9 +176,7 @@ def main(argv: list[str]) -> int:
     }
     print_report(report, results, show_sql=args.show_sql)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2, default=str) + "\n"
-    (support.RESULTS_DIR / f"{RESULT_NAME}.json").write_text(text)
-    (support.RESULTS_DIR / f"{RESULT_NAME}.{connection.vendor}.json").write_text(text)
+    support.save_results(RESULT_NAME, report, vendor=connection.vendor)
     return 0 if report["all_pass"] and report["query_count_constant"] else 1
 
 

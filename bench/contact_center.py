@@ -15,7 +15,6 @@ queries of one request and the p50/p95/max time of the timed requests.
 
 import argparse
 import gc
-import json
 import logging
 import platform
 import random
@@ -152,8 +151,7 @@ def main(argv: list[str]) -> int:
     }
     print_report(report)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2, default=str) + "\n"
-    (support.RESULTS_DIR / f"{RESULT_NAME}.{connection.vendor}.json").write_text(text)
+    support.save_results(f"{RESULT_NAME}.{connection.vendor}", report)
     return 0
 
 

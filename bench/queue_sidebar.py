@@ -12,7 +12,6 @@ of queries per render stays the same as the queue grows, and how long a render t
 
 import argparse
 import gc
-import json
 import logging
 import platform
 import random
@@ -128,9 +127,7 @@ def main(argv: list[str]) -> int:
     }
     print_report(report, results, show_sql=args.show_sql)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2) + "\n"
-    (support.RESULTS_DIR / f"{RESULT_NAME}.json").write_text(text)
-    (support.RESULTS_DIR / f"{RESULT_NAME}.{connection.vendor}.json").write_text(text)
+    support.save_results(RESULT_NAME, report, vendor=connection.vendor)
     return 0
 
 

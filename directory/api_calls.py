@@ -18,7 +18,7 @@ from accounts.models import Department, User
 from directory import services
 from directory.models import Call, Channel
 from directory.selectors import calls_visible_to
-from omnichannel.api import InputSerializer, IsAgentOrManager, validated
+from omnichannel.api import IdFilter, InputSerializer, IsAgentOrManager, validated
 
 
 class CallPermission(permissions.BasePermission):
@@ -33,10 +33,10 @@ class CallPermission(permissions.BasePermission):
 
 
 class CallFilter(django_filters.FilterSet):
-    contact = django_filters.NumberFilter(field_name="contact_id")
+    contact = IdFilter(field_name="contact_id")
     direction = django_filters.ChoiceFilter(choices=Call.Direction.choices)
     outcome = django_filters.ChoiceFilter(choices=Call.Outcome.choices)
-    agent = django_filters.NumberFilter(field_name="agent_id")
+    agent = IdFilter(field_name="agent_id")
     started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     external_id = django_filters.CharFilter(max_length=255)

@@ -22,6 +22,7 @@ from directory.filters import CallFilter, ChatFilter
 from directory.forms import ContactForm, ContactSearchForm
 from directory.models import Contact
 from omnichannel.errors import DomainError
+from productivity.selectors import with_ratings
 from rooms.selectors import get_room_for, transcript_of
 
 PAGE_SIZE = 25
@@ -73,7 +74,7 @@ def _contact_context(request: HttpRequest, contact: Contact) -> dict:
         "contact": contact,
         "identities": list(contact.identities.order_by("channel", "created_at")),
         "field_rows": selectors.custom_values_of(contact),
-        "rooms": list(rooms),
+        "rooms": list(with_ratings(rooms)),
         "tags": list(selectors.tags_of_rooms(rooms)),
         "calls": selectors.calls_of(user, contact),
         "edits": selectors.edits_of(contact),

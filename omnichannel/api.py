@@ -2,10 +2,13 @@
 throttling and the schema's error responses. Resources live in each app's `api/` package."""
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import django_filters
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -26,6 +29,8 @@ from rest_framework.settings import api_settings
 
 from accounts.selectors import is_agent, is_manager
 from omnichannel.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 # Domain errors that say "the resource is not in the state you expected": 409 Conflict.
 CONFLICT_CODES = frozenset(
@@ -265,12 +270,21 @@ class InputSerializer(serializers.Serializer):
 
 
 class RuntimeRate:
-    """Read the rate from the settings at each request, so an override applies at once."""
+    """Read the rate from the settings at each request, so an override applies at once; let the
+    request through when the cache (Redis) does not answer."""
 
     scope: str
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            # Fail open: a Redis outage must not refuse the API channel's messages.
+            logger.warning("API throttle %s not counted: the cache did not answer", self.scope)
+            return True
 
 
 class TokenRateThrottle(RuntimeRate, throttling.UserRateThrottle):
@@ -286,3 +300,14 @@ def validated(serializer_class: type[serializers.Serializer], data: Any, **conte
     serializer = serializer_class(data=data, context=context)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class IdFilter(django_filters.Filter):
+    """A filter on an object id: a whole number a database column can hold, else a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)

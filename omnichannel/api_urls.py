@@ -2,8 +2,8 @@
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
-from django.utils.translation import gettext as _
 from django.utils.csp import CSP
+from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omnichannel import reports
 from omnichannel.supervision import is_supervisor, record_supervisor_action, scope_departments
+from queues.selectors import sla_at_risk_rooms
 
 REPORT_MAX_DAYS = 366
 
@@ -35,6 +36,7 @@ def dashboard_context(request: HttpRequest) -> dict:
         "floor": reports.department_floor(departments),
         "today": reports.today_on_the_floor(departments),
         "hourly_chart": reports.bar_chart([(hour.strftime("%H"), count) for hour, count in hours]),
+        "sla_at_risk": sla_at_risk_rooms([d.pk for d in departments]),
     }
 
 
@@ -79,6 +81,8 @@ REPORT_COLUMNS = [
     ("duration_avg", _("Chat duration, average (s)")),
     ("duration_p90", _("Chat duration, 90th percentile (s)")),
     ("tags", _("Tags used")),
+    ("satisfaction_avg", _("Satisfaction, average (1-5)")),
+    ("satisfaction_count", _("Satisfaction, ratings")),
 ]
 
 

@@ -21,6 +21,8 @@ from omnichannel.realtime import (
 )
 from rooms.models import Room
 from rooms.selectors import get_room_for
+from teamchat.realtime import chat_group
+from teamchat.selectors import can_watch as can_watch_chat
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
         self.user = user
         self.queue_groups: set[str] = set()
         self.room_id: int | None = None
+        self.chat_id: int | None = None
         await self.accept()
         await self.channel_layer.group_add(agent_group(user.pk), self.channel_name)
         await self.sync_queue_groups()
@@ -92,7 +95,9 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
         )
 
     def room_groups(self) -> list[str]:
-        return [room_group(self.room_id)] if self.room_id else []
+        """The watched customer room's group and the watched team chat's group."""
+        groups = [room_group(self.room_id)] if self.room_id else []
+        return groups + ([chat_group(self.chat_id)] if self.chat_id else [])
 
     async def sync_queue_groups(self) -> None:
         """Join exactly the queues the agent serves now (queue switch, role, departments)."""
@@ -131,6 +136,8 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
             await self.unwatch()
         elif kind == "typing":
             await self.typing(content)
+        elif kind == "watch.chat":
+            await self.watch_chat(content.get("chat"))
         else:
             await self.send_error("unknown_type", f"Unknown frame type {kind!r}.")
 
@@ -152,6 +159,20 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
         if self.room_id:
             await self.channel_layer.group_discard(room_group(self.room_id), self.channel_name)
             self.room_id = None
+
+    async def watch_chat(self, chat_id) -> None:
+        """Team chat: join one chat's group (replacing the last) once the user may see it."""
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+            await self.send_error("malformed", "'chat' must be a chat id.")
+            return
+        if not await database_sync_to_async(can_watch_chat)(self.user, chat_id):
+            await self.send_error("not_found", "No such chat.")
+            return
+        if self.chat_id:
+            await self.channel_layer.group_discard(chat_group(self.chat_id), self.channel_name)
+        self.chat_id = chat_id
+        await self.channel_layer.group_add(chat_group(chat_id), self.channel_name)
+        await self.send_json({"type": "watching.chat", "chat": chat_id})
 
     async def typing(self, content: dict) -> None:
         room = await self.visible_room(self.room_id) if self.room_id else None
@@ -181,6 +202,10 @@ class LiveConsumer(LiveErrorMixin, AsyncJsonWebsocketConsumer):
         )
         if watched_room_changed and await self.visible_room(self.room_id) is None:
             await self.unwatch()
+        revoked = event.get("type") == "chat.revoked" and event.get("chat") == self.chat_id
+        if revoked and not await database_sync_to_async(can_watch_chat)(self.user, self.chat_id):
+            await self.channel_layer.group_discard(chat_group(self.chat_id), self.channel_name)
+            self.chat_id = None
         await self.send_json(event)
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from omnichannel.models import Event
 
@@ -18,17 +19,22 @@ logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[Event], None]
 _subscribers: list[Subscriber] = []
+# Subscribers that act on what happened by causing more (routing assigns a queued chat): they
+# run after every other, so publishers and outboxes see an event before its consequences.
+_reactors: list[Subscriber] = []
 
 
-def subscribe(subscriber: Subscriber) -> Subscriber:
-    if subscriber not in _subscribers:
-        _subscribers.append(subscriber)
+def subscribe(subscriber: Subscriber, *, reacts: bool = False) -> Subscriber:
+    chosen = _reactors if reacts else _subscribers
+    if subscriber not in chosen:
+        chosen.append(subscriber)
     return subscriber
 
 
 def unsubscribe(subscriber: Subscriber) -> None:
-    if subscriber in _subscribers:
-        _subscribers.remove(subscriber)
+    for chosen in (_subscribers, _reactors):
+        if subscriber in chosen:
+            chosen.remove(subscriber)
 
 
 def record(
@@ -57,12 +63,16 @@ def dispatch(event_id: int) -> None:
     event = Event.objects.select_related("actor").filter(pk=event_id).first()
     if event is None or event.dispatched_at is not None:
         return
-    for subscriber in list(_subscribers):
-        try:
-            subscriber(event)
-        except Exception:
-            # One failing subscriber (a Redis hiccup) must not starve the others.
-            logger.exception("Event subscriber %r failed for %s", subscriber, event)
+    # Live fragments are rendered once for every reader: in the installation's language and
+    # time zone, never in those of whoever caused the event. Tabs of readers with other ones
+    # fetch their own rendering (static/js/live.js).
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(settings.TIME_ZONE):
+        for subscriber in [*_subscribers, *_reactors]:
+            try:
+                subscriber(event)
+            except Exception:
+                # One failing subscriber (a Redis hiccup) must not starve the others.
+                logger.exception("Event subscriber %r failed for %s", subscriber, event)
     Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
         dispatched_at=timezone.now()
     )

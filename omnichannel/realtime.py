@@ -1,9 +1,13 @@
 """Group names and the one way to publish a live event. A leaf: imports no app."""
 
+import asyncio
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +42,75 @@ def publish(groups: list[str], event: dict) -> None:
     """Send one event to each group. Called after commit; a layer failure is logged, not raised."""
     if _size(event) > MAX_EVENT_BYTES:
         event = {"type": "refresh", "reason": "too_big", "for": event.get("type")}
+    # What the fragments were rendered in (see events.dispatch), so other readers re-fetch.
+    event = {"lang": settings.LANGUAGE_CODE, "tz": settings.TIME_ZONE, **event}
     layer = get_channel_layer()
     if layer is None:
         return
-    send = async_to_sync(layer.group_send)
+    message = {"type": "live.event", "event": event}
+    loop = _publishing_loop(layer)
+    if loop is None:
+        send = async_to_sync(layer.group_send)
+        for group in groups:
+            try:
+                send(group, message)
+            except Exception:
+                logger.exception("Could not publish %s to %s", event.get("type"), group)
+        return
     for group in groups:
         try:
-            send(group, {"type": "live.event", "event": event})
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(
+                PUBLISH_TIMEOUT_SECONDS
+            )
         except Exception:
             logger.exception("Could not publish %s to %s", event.get("type"), group)
+
+
+# A shared layer (Redis) is published to from one event loop per process that lives as long
+# as the process, so its connections are reused. `async_to_sync` from a thread without an event
+# loop (a task worker, the sweeper) starts a thread, an event loop and a new Redis connection
+# for every group_send (measured: 5.4 ms and 2.5 ms of CPU per publish against 1.0 ms and
+# 0.5 ms this way); under Daphne it queues each publish behind the websocket work of the main
+# loop. The in-memory layer (one process, tests) keeps async_to_sync: its queues belong to the
+# loop that serves the sockets.
+PUBLISH_TIMEOUT_SECONDS = 10
+_loop_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+
+
+def _publishing_loop(layer) -> asyncio.AbstractEventLoop | None:
+    global _loop, _loop_pid
+    if isinstance(layer, InMemoryChannelLayer):
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return None  # called on an event loop's own thread: async_to_sync says why not
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            _loop_pid = os.getpid()
+            threading.Thread(target=_loop.run_forever, name="realtime-publish", daemon=True).start()
+        return _loop
+
+
+def publish_each(messages: list[tuple[str, dict]]) -> None:
+    """Send each group its own event, in one trip to the layer (many small events: a queue's
+    waiting visitors told their places). A failure is logged per group, not raised."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all() -> None:
+        for group, event in messages:
+            if _size(event) > MAX_EVENT_BYTES:
+                event = {"type": "refresh", "reason": "too_big", "for": event.get("type")}
+            try:
+                await layer.group_send(group, {"type": "live.event", "event": event})
+            except Exception:
+                logger.exception("Could not publish %s to %s", event.get("type"), group)
+
+    async_to_sync(send_all)()

@@ -38,7 +38,8 @@ def start_of_today() -> datetime:
 
 
 def department_floor(departments) -> list[dict]:
-    """Per department: queued chats, longest wait, open chats, agents online/available/full."""
+    """Per department: queued chats, longest wait, open chats (on hold among them), chats near
+    or past their first-response due time, agents online/available/full."""
     now = timezone.now()
     department_ids = [d.pk for d in departments]
     rooms = (
@@ -49,12 +50,25 @@ def department_floor(departments) -> list[dict]:
             queued=Count("pk", filter=Q(status=Room.Status.QUEUED)),
             open=Count("pk", filter=Q(status=Room.Status.TAKEN)),
             oldest_wait=Min("waiting_since", filter=Q(status=Room.Status.QUEUED)),
+            held=Count("pk", filter=Q(status=Room.Status.TAKEN, held_at__isnull=False)),
+            past_due=Count(
+                "pk", filter=Q(first_response_at__isnull=True, first_response_due_at__lte=now)
+            ),
+            near_due=Count(
+                "pk",
+                filter=Q(
+                    first_response_at__isnull=True,
+                    first_response_warning_at__lte=now,
+                    first_response_due_at__gt=now,
+                ),
+            ),
         )
     )
     by_department = {row["department_id"]: row for row in rooms}
     # A subquery per agent on the (agent, status) index, not a join over every room served.
+    # Chats on hold do not count against an agent's maximum.
     open_chats = (
-        Room.objects.filter(agent=OuterRef("pk"), status=Room.Status.TAKEN)
+        Room.objects.filter(agent=OuterRef("pk"), status=Room.Status.TAKEN, held_at__isnull=True)
         .values("agent")
         .annotate(count=Count("pk"))
         .values("count")
@@ -90,6 +104,9 @@ def department_floor(departments) -> list[dict]:
                 "queued": row.get("queued", 0),
                 "longest_wait": (now - oldest) if oldest else None,
                 "open": row.get("open", 0),
+                "held": row.get("held", 0),
+                "near_due": row.get("near_due", 0),
+                "past_due": row.get("past_due", 0),
                 "online": people[department.pk]["online"],
                 "available": people[department.pk]["available"],
                 "at_capacity": people[department.pk]["at_capacity"],
@@ -190,6 +207,7 @@ class Figures:
     response_times: list[float] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     tags: Counter = field(default_factory=Counter)
+    ratings: list[int] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
@@ -206,6 +224,8 @@ class Figures:
             "duration_avg": mean(self.durations),
             "duration_p90": percentile_90(self.durations),
             "tags": ", ".join(f"{tag} ({count})" for tag, count in self.tags.most_common()),
+            "satisfaction_avg": mean(self.ratings),
+            "satisfaction_count": len(self.ratings),
         }
 
 
@@ -221,7 +241,8 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def period_report(departments, start: date, end: date) -> dict:
     """Per department and per agent, for rooms created in the period and events in it:
     chats taken, closed and returned; average and 90th percentile queue time, first response
-    time, average response time and chat duration; tags used."""
+    time, average response time and chat duration; tags used; the visitors' satisfaction
+    (average rating 1-5 and how many rated)."""
     since, until = period_bounds(start, end)
     department_ids = [d.pk for d in departments]
     names = {d.pk: d.name for d in departments}
@@ -229,7 +250,7 @@ def period_report(departments, start: date, end: date) -> dict:
         Room.objects.filter(
             department_id__in=department_ids, created_at__gte=since, created_at__lt=until
         )
-        .select_related("agent")
+        .select_related("agent", "survey")
         .prefetch_related("tags")
     )
     by_department = {pk: Figures(names[pk]) for pk in department_ids}
@@ -254,6 +275,9 @@ def period_report(departments, start: date, end: date) -> dict:
             if room.closed_at:
                 row.durations.append((room.closed_at - room.created_at).total_seconds())
             row.tags.update(tag.name for tag in room.tags.all())
+            survey = getattr(room, "survey", None)  # productivity's SurveyResponse, if rated
+            if survey is not None:
+                row.ratings.append(survey.rating)
 
     # Counts come from what happened in the period, whenever the room was created.
     happened = Event.objects.filter(

@@ -53,6 +53,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Benchmark floors (omnichannel/bench_views.py) are mounted only when this is on; the bench
+# harness turns it on for the servers it starts. Never in production.
+BENCH_FLOORS = env_bool("BENCH_FLOORS", False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -79,15 +82,21 @@ INSTALLED_APPS = [
     "integrations.facebook",
     "integrations.apichannel",
     "integrations.webhooks",
+    "teamchat",
+    "productivity",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database that does not answer is a 503 with a message (JSON for API and webhooks).
+    "omnichannel.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user's language (over the browser's) and time zone.
+    "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -135,7 +144,8 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
         "pool": {
             "min_size": env_int("DATABASE_POOL_MIN", 1),
             "max_size": env_int("DATABASE_POOL_MAX", 10),
-            "timeout": 10,
+            # Seconds a request waits for a connection before it answers 503.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
     }
 DATABASES = {"default": _database}
@@ -157,12 +167,38 @@ if REDIS_URL:
                         "socket_timeout": 30,
                         "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
                     }
-                ]
+                ],
+                # Every socket of a process shares one Redis inbox, whose length `capacity`
+                # caps (default 100); past it group_send drops events silently. A saturated
+                # process fell 100 events behind within seconds (bench scaleout: 4,500 of
+                # 14,000 queue.added frames lost), so allow a burst of a few seconds.
+                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 2000),
             },
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Cache: the throttles' counters. Redis when REDIS_URL is set, so every process counts
+# together; short timeouts, so a Redis outage costs a request milliseconds (throttles let it pass).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "omnichannel",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public endpoints past these rates answer 429 with Retry-After (omnichannel/throttle.py). The
+# address is REMOTE_ADDR: behind a proxy, run Daphne with --proxy-headers.
+THROTTLE_RATES = {
+    "livechat_visitor": os.environ.get("LIVECHAT_RATE_PER_VISITOR", "30/min"),
+    "livechat_address": os.environ.get("LIVECHAT_RATE_PER_ADDRESS", "300/min"),
+    "facebook_address": os.environ.get("FACEBOOK_WEBHOOK_RATE_PER_ADDRESS", "6000/min"),
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -290,6 +326,32 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# E-mail (transcripts): printed to the console while DEBUG (make run); SMTP otherwise, with
+# EMAIL_HOST, EMAIL_PORT, ...; EMAIL_BACKEND names another backend.
+_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": (
+            {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            }
+            if _EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Contact Center <noreply@localhost>")
+
 # Outbound webhooks and API channel callbacks.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # Targets on loopback, private or link-local addresses are refused (server-side request
@@ -300,3 +362,8 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 # API channel replies: attempts before the message is marked failed.
 API_CHANNEL_MAX_ATTEMPTS = env_int("API_CHANNEL_MAX_ATTEMPTS", 8)
+
+# Team chat between agents: files only when this is on (off, like customer chats); an author may
+# edit or delete their message for this many minutes after sending it.
+TEAMCHAT_ALLOW_FILES = env_bool("TEAMCHAT_ALLOW_FILES", False)
+TEAMCHAT_EDIT_WINDOW_MINUTES = env_int("TEAMCHAT_EDIT_WINDOW_MINUTES", 15)

@@ -15,10 +15,12 @@ from omnichannel import events
 MANAGED_APPS = [
     "accounts",
     "rooms",
+    "queues",
     "directory",
     "facebook",
     "apichannel",
     "webhooks",
+    "productivity",
     "authtoken",
     "django_tasks_db",
     "omnichannel",

@@ -26,8 +26,15 @@ from omnichannel.supervision import (
     scope_queryset,
 )
 from queues.errors import RoomChanged
+from queues.models import DepartmentRouting, SlaPolicy
 from queues.selectors import eligible_agents
-from queues.services import assign_room, return_to_queue, transfer_room
+from queues.services import (
+    assign_room,
+    configure_routing,
+    return_to_queue,
+    save_sla_policy,
+    transfer_room,
+)
 from rooms.models import Message, Room, Tag
 from rooms.services import close_room
 from rooms.templatetags.rooms_tags import duration
@@ -71,12 +78,15 @@ class RoomAdmin(admin.ModelAdmin):
         "department",
         "agent",
         "status",
+        "priority",
+        "service_level_mark",
         "waiting_or_open",
         "tag_list",
         "created_at",
     ]
     list_filter = [
         "status",
+        "priority",
         DepartmentScopedFilter,
         AgentFilter,
         "channel",
@@ -96,6 +106,9 @@ class RoomAdmin(admin.ModelAdmin):
         "department",
         "agent",
         "status",
+        "priority",
+        "first_response_due_at",
+        "held_at",
         "created_at",
         "queued_at",
         "taken_at",
@@ -163,6 +176,10 @@ class RoomAdmin(admin.ModelAdmin):
             return _("open %(time)s") % {"time": duration(timezone.now() - since)}
         lasted = (room.closed_at or room.created_at) - room.created_at
         return _("lasted %(time)s") % {"time": duration(lasted)}
+
+    @admin.display(description=gettext_lazy("SLA"))
+    def service_level_mark(self, room: Room) -> str:
+        return {"near": _("near due"), "past": _("past due")}.get(room.service_level, "")
 
     @admin.display(description=gettext_lazy("tags"))
     def tag_list(self, room: Room) -> str:
@@ -368,3 +385,65 @@ class RoomAdmin(admin.ModelAdmin):
 class TagAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_response_minutes", "warning_minutes"]
+    search_fields = ["name"]
+    fields = ["name", "description", "first_response_minutes", "warning_minutes"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Departments point at their policy, and rooms keep the due times it gave them.
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            saved = save_sla_policy(
+                request.user,
+                obj if change else None,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data.get("description", ""),
+                first_response_minutes=form.cleaned_data["first_response_minutes"],
+                warning_minutes=form.cleaned_data["warning_minutes"],
+            )
+        except DomainError as error:
+            # The form validated the model's constraints; what is left is a lost race.
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = saved.pk
+
+
+@admin.register(DepartmentRouting)
+class DepartmentRoutingAdmin(admin.ModelAdmin):
+    """How each department's queue is served; a department not listed is served manually."""
+
+    list_display = ["department", "policy", "default_priority", "sla_policy", "updated_at"]
+    list_filter = ["policy"]
+    list_select_related = ["department", "sla_policy"]
+    fields = ["department", "policy", "default_priority", "sla_policy"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DepartmentRouting]:
+        return scope_queryset(request, super().get_queryset(request), "department_id")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department":
+            kwargs["queryset"] = scope_departments(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["department"] if obj else []
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            saved = configure_routing(
+                request.user,
+                obj.department,
+                policy=form.cleaned_data["policy"],
+                default_priority=form.cleaned_data["default_priority"],
+                sla_policy=form.cleaned_data["sla_policy"],
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = saved.pk

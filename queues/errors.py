@@ -23,3 +23,18 @@ class RoomChanged(DomainError):
     default_message = _(
         "The chat changed meanwhile (someone took, moved or closed it). Nothing was done."
     )
+
+
+class InvalidPriority(DomainError):
+    code = "invalid_priority"
+    default_message = _("Choose a priority: low, normal, high or urgent.")
+
+
+class InvalidSla(DomainError):
+    code = "invalid_sla"
+    default_message = _("This is not a valid SLA policy.")
+
+
+class InvalidRouting(DomainError):
+    code = "invalid_routing"
+    default_message = _("This is not a valid routing policy.")

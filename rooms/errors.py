@@ -46,3 +46,8 @@ class InvalidTag(DomainError):
 class NotAllowed(DomainError):
     code = "not_allowed"
     default_message = _("You may not do this in this conversation.")
+
+
+class RoomOnHold(DomainError):
+    code = "room_on_hold"
+    default_message = _("This chat is on hold. Resume it before writing.")

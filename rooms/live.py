@@ -6,7 +6,15 @@ from omnichannel.models import Event
 from omnichannel.realtime import agent_group, publish, room_group
 from rooms.models import Message, Room
 
-ROOM_STATE_EVENTS = {"room.taken", "room.returned", "room.closed", "room.transferred"}
+ROOM_STATE_EVENTS = {
+    "room.taken",
+    "room.returned",
+    "room.closed",
+    "room.transferred",
+    "room.held",
+    "room.resumed",
+    "room.service_level_changed",
+}
 
 
 def _room(room_id: int) -> Room | None:

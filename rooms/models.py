@@ -29,6 +29,14 @@ class Room(models.Model):
         TAKEN = "taken", _("In progress")
         CLOSED = "closed", _("Closed")
 
+    class Priority(models.IntegerChoices):
+        """Higher is served first; the API names them in lower case ("high")."""
+
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
     contact = models.ForeignKey(
         Contact, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("contact")
     )
@@ -75,6 +83,16 @@ class Room(models.Model):
         verbose_name=_("closed by"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="rooms", verbose_name=_("tags"))
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    # The service level: when the first answer is due, and from when the room shows as near due.
+    # Set from the department's SLA policy on arrival (or by an agent or the API); none: no SLA.
+    first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
+    first_response_warning_at = models.DateTimeField(null=True, blank=True)
+    # While set on a taken room, it is on hold: still the agent's, out of their active count.
+    # Cleared whenever the room is taken or given again; meaningless on queued or closed rooms.
+    held_at = models.DateTimeField(_("on hold since"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -87,6 +105,14 @@ class Room(models.Model):
             models.Index(fields=["created_at", "id"], name="room_created"),
             # The dashboard counts chats closed today.
             models.Index(fields=["closed_at"], name="room_closed"),
+            # A department's queue in serving order: priority, then due time, then wait.
+            models.Index(
+                fields=["department", "-priority", "first_response_due_at", "queued_at", "id"],
+                name="room_queue_order",
+                condition=models.Q(status="queued"),
+            ),
+            # Load rotation: when each agent was last given a chat.
+            models.Index(fields=["agent", "taken_at"], name="room_agent_taken"),
         ]
         constraints = [
             # At most one open room per contact and channel: a second arrival appends to it.
@@ -98,6 +124,9 @@ class Room(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="taken") | models.Q(agent__isnull=False),
                 name="taken_room_has_agent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=4), name="room_priority_known"
             ),
         ]
 
@@ -127,6 +156,27 @@ class Room(models.Model):
         if not self.first_response_at:
             return None
         return self.first_response_at - self.created_at
+
+    @property
+    def priority_name(self) -> str:
+        """The priority as the API names it: "low", "normal", "high", "urgent"."""
+        return self.Priority(self.priority).name.lower()
+
+    @property
+    def on_hold(self) -> bool:
+        return self.held_at is not None and self.status == self.Status.TAKEN
+
+    @property
+    def service_level(self) -> str:
+        """Where the first response stands against its due time: "near", "past", or ""."""
+        if self.first_response_due_at is None or self.first_response_at or not self.is_open:
+            return ""
+        now = timezone.now()
+        if now >= self.first_response_due_at:
+            return "past"
+        if self.first_response_warning_at and now >= self.first_response_warning_at:
+            return "near"
+        return ""
 
 
 class Message(models.Model):

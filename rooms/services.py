@@ -1,7 +1,7 @@
 """The only writers of rooms' models: messages, metrics, closing; the state claims queues uses."""
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +26,7 @@ from rooms.errors import (
     NotAllowed,
     NotServingRoom,
     RoomClosed,
+    RoomOnHold,
 )
 from rooms.formatting import MESSAGE_MAX_LENGTH, render_message
 from rooms.models import Attachment, Message, Room, Tag
@@ -42,6 +43,27 @@ COMMENT_MAX_LENGTH = 2000
 TAG_MAX_LENGTH = 50
 # Channels whose replies a transport must still carry; the website chat reads them directly.
 CHANNELS_WITH_TRANSPORT = {Channel.FACEBOOK, Channel.API}
+
+
+# What a new room starts with besides its arrival: its priority and service level. The queues
+# app decides them from the department's routing (rooms cannot import queues), registering its
+# provider at start-up; it runs inside the transaction that creates the room.
+RoomDefaults = Callable[[Department, datetime], dict]
+ROOM_DEFAULT_FIELDS = {"priority", "first_response_due_at", "first_response_warning_at"}
+_room_defaults: list[RoomDefaults] = []
+
+
+def provide_room_defaults(provider: RoomDefaults) -> None:
+    """Register what decides a new room's priority and due times (queues.apps, once)."""
+    if provider not in _room_defaults:
+        _room_defaults.append(provider)
+
+
+def _new_room_defaults(department: Department, now: datetime) -> dict:
+    defaults: dict = {}
+    for provider in _room_defaults:
+        defaults.update(provider(department, now))
+    return {key: value for key, value in defaults.items() if key in ROOM_DEFAULT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,7 @@ def _store_contact_message(
             created_at=now,
             queued_at=now,
             waiting_since=now,
+            **_new_room_defaults(department, now),
         )
     message = Message.objects.create(
         room=room,
@@ -177,7 +200,19 @@ def _store_contact_message(
     updates = {"last_message_at": now}
     if room.awaiting_reply_since is None:
         updates["awaiting_reply_since"] = message.created_at
+    # The contact answered a chat on hold: it is the agent's active chat again.
+    resumed = room.status == Room.Status.TAKEN and room.held_at is not None
+    if resumed:
+        updates["held_at"] = None
     Room.objects.filter(pk=room.pk).update(**updates)
+    if resumed:
+        _system_message(room, "resumed", by_contact=True)
+        events.record(
+            "room.resumed",
+            room=room,
+            contact=contact,
+            data={"agent": room.agent_id, "by_contact": True},
+        )
     if created:
         events.record("room.queued", room=room, contact=contact, data={"department": department.pk})
     events.record(
@@ -205,6 +240,8 @@ def post_agent_message(agent: User, room: Room, *, text: str, files: Iterable = 
             raise RoomClosed()
         if locked.status != Room.Status.TAKEN or locked.agent_id != agent.pk:
             raise NotServingRoom()
+        if locked.held_at is not None:
+            raise RoomOnHold()
         now = timezone.now()
         message = Message.objects.create(
             room=locked,
@@ -241,14 +278,15 @@ def post_agent_message(agent: User, room: Room, *, text: str, files: Iterable = 
     return message
 
 
-def claim_queued_room(agent: User, room: Room) -> bool:
+def claim_queued_room(agent: User, room: Room, *, system_code: str = "taken") -> bool:
     """Make a queued room the agent's with one conditional UPDATE; False when someone was first.
 
-    Callers hold a transaction; exactly one concurrent caller gets True.
+    Callers hold a transaction; exactly one concurrent caller gets True. `system_code` names
+    the system message: "taken" when the agent took it, "routed" when routing gave it.
     """
     now = timezone.now()
     claimed = Room.objects.filter(pk=room.pk, status=Room.Status.QUEUED).update(
-        status=Room.Status.TAKEN, agent=agent, taken_at=now
+        status=Room.Status.TAKEN, agent=agent, taken_at=now, held_at=None
     )
     if not claimed:
         return False
@@ -257,14 +295,14 @@ def claim_queued_room(agent: User, room: Room) -> bool:
     Room.objects.filter(pk=room.pk).update(
         queue_seconds=F("queue_seconds") + max(waited, 0.0), waiting_since=None
     )
-    _system_message(room, "taken", actor=agent)
+    _system_message(room, system_code, actor=agent)
     return True
 
 
 def release_room(agent: User, room: Room, *, by: User) -> bool:
     """Put the agent's room back in the queue; False when it is no longer theirs."""
     released = Room.objects.filter(pk=room.pk, status=Room.Status.TAKEN, agent=agent).update(
-        status=Room.Status.QUEUED, agent=None, waiting_since=timezone.now()
+        status=Room.Status.QUEUED, agent=None, waiting_since=timezone.now(), held_at=None
     )
     if released:
         _system_message(room, "returned", actor=by)
@@ -280,33 +318,89 @@ def reassign_room(
     agent: User | None = None,
     department: Department | None = None,
     comment: str = "",
+    system_code: str | None = None,
 ) -> bool:
     """Give the room to another agent, or send it to another department's queue.
 
     One conditional UPDATE on the state the caller saw (status and agent): False, changing
-    nothing, when the room moved meanwhile.
+    nothing, when the room moved meanwhile. `system_code` overrides the system message's
+    ("assigned" to an agent, "transferred" to a department).
     """
     now = timezone.now()
     seen = Room.objects.filter(pk=room.pk, status=expected_status, agent_id=expected_agent_id)
     if agent is not None:
-        updates: dict = {"status": Room.Status.TAKEN, "agent": agent, "taken_at": now}
+        updates: dict = {
+            "status": Room.Status.TAKEN,
+            "agent": agent,
+            "taken_at": now,
+            "held_at": None,
+        }
         if expected_status == Room.Status.QUEUED:
             current = Room.objects.only("waiting_since", "queued_at").get(pk=room.pk)
             waited = (now - (current.waiting_since or current.queued_at)).total_seconds()
             updates.update(queue_seconds=F("queue_seconds") + max(waited, 0.0), waiting_since=None)
         if not seen.update(**updates):
             return False
-        _system_message(room, "assigned", actor=by, to=agent.display_name, comment=comment)
+        _system_message(
+            room, system_code or "assigned", actor=by, to=agent.display_name, comment=comment
+        )
         return True
     if department is None:
         raise ValueError("Reassign to an agent or to a department")
     updates = {"status": Room.Status.QUEUED, "agent": None, "department": department}
     if expected_status == Room.Status.TAKEN:
-        updates["waiting_since"] = now
+        updates.update(waiting_since=now, held_at=None)
     if not seen.update(**updates):
         return False
-    _system_message(room, "transferred", actor=by, to=department.name, comment=comment)
+    _system_message(
+        room, system_code or "transferred", actor=by, to=department.name, comment=comment
+    )
     return True
+
+
+def hold_room(agent: User, room: Room) -> bool:
+    """Put the agent's chat on hold; False when it is not theirs, or on hold already.
+
+    One conditional UPDATE; the caller holds a transaction and records the event.
+    """
+    held = Room.objects.filter(
+        pk=room.pk, status=Room.Status.TAKEN, agent=agent, held_at__isnull=True
+    ).update(held_at=timezone.now())
+    if held:
+        _system_message(room, "held", actor=agent)
+    return bool(held)
+
+
+def resume_held_room(agent: User, room: Room) -> bool:
+    """Make the agent's chat on hold active again; False when it is not theirs or not on hold.
+
+    One conditional UPDATE; the caller holds a transaction (and the agent's row lock, since
+    the agent's active count grows) and records the event.
+    """
+    resumed = Room.objects.filter(
+        pk=room.pk, status=Room.Status.TAKEN, agent=agent, held_at__isnull=False
+    ).update(held_at=None)
+    if resumed:
+        _system_message(room, "resumed", actor=agent)
+    return bool(resumed)
+
+
+def set_service_level(room: Room, *, by: User | None, **changes) -> bool:
+    """Change an open room's priority and/or first-response due times; False when it closed.
+
+    `changes` are among priority, first_response_due_at and first_response_warning_at; the
+    caller validated them and holds a transaction. A system message records a new priority.
+    """
+    unknown = set(changes) - ROOM_DEFAULT_FIELDS
+    if unknown:
+        raise ValueError(f"Not service-level fields: {sorted(unknown)}")
+    changed = Room.objects.filter(pk=room.pk).exclude(status=Room.Status.CLOSED).update(**changes)
+    if changed and "priority" in changes:
+        _system_message(room, "priority", actor=by, priority=int(changes["priority"]))
+    if changed and "first_response_due_at" in changes:
+        due = changes["first_response_due_at"]
+        _system_message(room, "sla", actor=by, due=due.isoformat() if due else None)
+    return bool(changed)
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
@@ -492,3 +586,78 @@ def record_outside_agent_message(
             data={"message": message.pk, "kind": message.kind, "outside": True},
         )
     return message
+
+
+# --- automatic rules (added for productivity: inactivity) ---------------------------------------
+
+
+def post_system_notice(room: Room, code: str, **data) -> Message:
+    """A system message no person wrote (an automatic rule's notice), shown live to whoever
+    watches the room. It leaves `last_message_at` alone: a notice is not a reply."""
+    with transaction.atomic():
+        current = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
+        if current.status == Room.Status.CLOSED:
+            raise RoomClosed()
+        message = _system_message(current, code, **data)
+        events.record(
+            "message.created",
+            room=current,
+            contact=current.contact_id,
+            data={"message": message.pk, "kind": message.kind, "code": code},
+        )
+    return message
+
+
+def close_room_as_system(
+    room: Room,
+    *,
+    comment: str,
+    tags: Iterable[str] = (),
+    reason: str,
+    silent_since: datetime | None = None,
+    **data,
+) -> Room:
+    """Close a room with no person acting (an automatic rule), with the rule's comment and tags.
+
+    With `silent_since`, closes only a served room whose last message is still that one and
+    where no contact message awaits a reply: a contact who just wrote keeps the chat open
+    (NotAllowed). Locks the room row like close_room; the claim is one conditional UPDATE.
+    """
+    comment = (comment or "").strip()[:COMMENT_MAX_LENGTH]
+    if not comment:
+        raise CommentRequired()
+    tag_names = normalise_tags(tags)
+    with transaction.atomic():
+        current = Room.objects.select_for_update(of=("self",)).get(pk=room.pk)
+        if current.status == Room.Status.CLOSED:
+            raise RoomClosed()
+        now = timezone.now()
+        updates: dict = {
+            "status": Room.Status.CLOSED,
+            "closed_at": now,
+            "closing_comment": comment,
+            "closed_by": None,
+        }
+        if current.status == Room.Status.QUEUED and current.waiting_since:
+            waited = max((now - current.waiting_since).total_seconds(), 0.0)
+            updates.update(queue_seconds=F("queue_seconds") + waited, waiting_since=None)
+        claim = Room.objects.filter(pk=current.pk, status=current.status)
+        if silent_since is not None:
+            claim = claim.filter(
+                status=Room.Status.TAKEN,
+                last_message_at=silent_since,
+                awaiting_reply_since__isnull=True,
+            )
+        if not claim.update(**updates):
+            raise NotAllowed(_("The conversation changed meanwhile; it was not closed."))
+        tag_rows = [Tag.objects.get_or_create(name=name)[0] for name in tag_names]
+        current.tags.set(tag_rows)
+        _system_message(current, "closed_automatically", reason=reason, comment=comment, **data)
+        events.record(
+            "room.closed",
+            room=current,
+            contact=current.contact_id,
+            data={"tags": tag_names, "agent": current.agent_id, "reason": reason},
+        )
+    current.refresh_from_db()
+    return current

@@ -2,6 +2,7 @@ import django_filters
 
 from accounts.api.serializers import ROLES
 from accounts.models import AGENT_ROLE, MANAGER_ROLE, Department, User
+from omnichannel.api import IdFilter
 
 
 class DepartmentFilter(django_filters.FilterSet):
@@ -14,7 +15,7 @@ class DepartmentFilter(django_filters.FilterSet):
 
 
 class AgentFilter(django_filters.FilterSet):
-    department = django_filters.NumberFilter(field_name="memberships__department_id")
+    department = IdFilter(field_name="memberships__department_id")
     status = django_filters.ChoiceFilter(choices=User.Status.choices)
     queue_enabled = django_filters.BooleanFilter()
     is_active = django_filters.BooleanFilter()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from integrations.facebook import selectors
 from integrations.facebook.services import inbound
 from integrations.facebook.webhook import SIGNATURE_HEADER, entry_page_ids, matching_secret
+from omnichannel import throttle
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ def _handshake(request: HttpRequest) -> HttpResponse:
 
 def _receive(request: HttpRequest) -> HttpResponse:
     """Verify the signature over the raw bytes, keep the call, answer at once."""
+    refused = throttle.throttled(("facebook_address", throttle.client_address(request)))
+    if refused:
+        return refused
     limit = inbound.max_body_bytes()
     declared = request.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -11,3 +11,5 @@ class VisitorMessageForm(forms.Form):
     text = forms.CharField(label=_("Message"), required=False, strip=False)
     name = forms.CharField(label=_("Your name"), required=False, max_length=200)
     file = forms.FileField(label=_("Attach a file"), required=False, allow_empty_file=True)
+    # Offered outside business hours, so an agent can answer a visitor who has left.
+    email = forms.EmailField(label=_("Your e-mail"), required=False, max_length=254)

@@ -6,7 +6,8 @@ events arriving out of order or not at all never leave a gap.
 
 from directory.models import Channel
 from omnichannel.models import Event
-from omnichannel.realtime import publish, visitor_group
+from omnichannel.realtime import publish, publish_each, visitor_group
+from queues.selectors import queue_positions, served_per_minute, wait_minutes
 from rooms.models import Room
 
 VISITOR_EVENTS = {
@@ -18,7 +19,62 @@ VISITOR_EVENTS = {
 }
 
 
+# Events after which the waiting chats of a department may have moved in its queue.
+QUEUE_EVENTS = {
+    "room.queued",
+    "room.taken",
+    "room.returned",
+    "room.closed",
+    "room.transferred",
+    "room.service_level_changed",
+}
+# Visitors told their new place per change: the first ones of a long queue. Those further back
+# see theirs when their widget fetches the conversation (every 15 s at most).
+POSITION_FANOUT = 100
+
+
+def publish_queue_positions(department_id: int) -> int:
+    """Tell each waiting website visitor of the department their place and estimated wait."""
+    waiting = queue_positions(department_id, limit=POSITION_FANOUT)
+    visitors = [
+        (position, room_id, contact_id)
+        for position, (room_id, contact_id, channel) in enumerate(waiting, start=1)
+        if channel == Channel.LIVECHAT
+    ]
+    if not visitors:
+        return 0
+    pace = served_per_minute(department_id)
+    publish_each(
+        [
+            (
+                visitor_group(contact_id),
+                {
+                    "type": "queue.position",
+                    "room": room_id,
+                    "position": position,
+                    "wait_minutes": wait_minutes(position, pace),
+                },
+            )
+            for position, room_id, contact_id in visitors
+        ]
+    )
+    return len(visitors)
+
+
+def _queue_departments(event: Event) -> set[int]:
+    data = event.data or {}
+    departments = {data.get("department"), data.get("previous_department")} - {None}
+    if not departments and event.room_id:
+        departments = set(
+            Room.objects.filter(pk=event.room_id).values_list("department_id", flat=True)
+        )
+    return departments
+
+
 def on_event(event: Event) -> None:
+    if event.name in QUEUE_EVENTS:
+        for department_id in _queue_departments(event):
+            publish_queue_positions(department_id)
     if event.name not in VISITOR_EVENTS or not event.room_id:
         return
     room = Room.objects.filter(pk=event.room_id, channel=Channel.LIVECHAT).only(

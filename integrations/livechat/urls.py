@@ -11,4 +11,6 @@ urlpatterns = [
     path("<slug:slug>/messages/", views.send_message, name="messages"),
     path("<slug:slug>/conversation/", views.conversation, name="conversation"),
     path("<slug:slug>/files/<str:token>/", views.attachment, name="file"),
+    path("<slug:slug>/survey/", views.survey, name="survey"),
+    path("<slug:slug>/transcript/", views.transcript, name="transcript"),
 ]

@@ -25,7 +25,10 @@ from accounts.models import Department
 from directory import services as directory_services
 from directory.models import Channel, Contact, ContactIdentity
 from integrations.livechat.forms import VisitorMessageForm
+from omnichannel import throttle
 from omnichannel.errors import DomainError
+from productivity import selectors as productivity_selectors
+from productivity import services as productivity_services
 from rooms import services as room_services
 from rooms.formatting import MESSAGE_MAX_LENGTH
 from rooms.models import Attachment, Message, Room
@@ -36,6 +39,8 @@ VISITOR_HEADER = "X-Visitor-Token"
 # while refusing anything short enough to guess or long enough to be abuse.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 CONVERSATION_LIMIT = 200
+# A message with the largest file allowed, plus its text and the form's envelope.
+MAX_BODY_BYTES = ATTACHMENT_MAX_BYTES + 64 * 1024
 POLL_INTERVAL_MS = 2500
 
 
@@ -143,6 +148,16 @@ def widget(request: HttpRequest, slug: str) -> HttpResponse:
 @visitor_endpoint
 def send_message(request: HttpRequest, department: Department, digest: str) -> JsonResponse:
     """Store the visitor's message: it opens a queued room or joins their open one."""
+    refused = throttle.throttled(
+        ("livechat_visitor", digest), ("livechat_address", throttle.client_address(request))
+    )
+    if refused:
+        return refused
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return JsonResponse(
+            {"detail": _("The message is too large."), "code": "payload_too_large"}, status=413
+        )
     form = VisitorMessageForm(request.POST, request.FILES)
     if not form.is_valid():
         return _error(InvalidRequest(next(iter(form.errors.values()))[0]))
@@ -153,11 +168,12 @@ def send_message(request: HttpRequest, department: Department, digest: str) -> J
         # own message, without holding a huge upload in memory.
         files.append(IncomingFile(name=upload.name, content=upload.read(ATTACHMENT_MAX_BYTES + 1)))
     name = form.cleaned_data["name"]
+    email = form.cleaned_data["email"]
     try:
         # One transaction, so a refused message leaves no contact behind.
         with transaction.atomic():
             contact, created = directory_services.get_or_create_contact(
-                channel=Channel.LIVECHAT, external_id=digest, name=name
+                channel=Channel.LIVECHAT, external_id=digest, name=name, email=email
             )
             if name and not created:
                 contact = directory_services.rename_contact_if_nameless(contact, name)
@@ -168,6 +184,9 @@ def send_message(request: HttpRequest, department: Department, digest: str) -> J
                 text=form.cleaned_data["text"],
                 files=files,
             )
+            # Outside business hours the message still waits in the queue, marked as left.
+            if not productivity_selectors.business_status(department).is_open:
+                productivity_services.note_offline_message(message.room, email=email)
     except DomainError as error:
         return _error(error)
     return JsonResponse({"id": message.pk}, status=201)
@@ -240,3 +259,66 @@ def embed_js(request: HttpRequest) -> HttpResponse:
     return render(
         request, "livechat/embed.js", context, content_type="text/javascript; charset=utf-8"
     )
+
+
+# After the conversation: the satisfaction survey and the transcript by e-mail.
+
+
+def _visitor_room(digest: str, room_id: object) -> Room:
+    """One of the visitor's own website-chat rooms; 404 alike for missing and not theirs."""
+    contact = _known_contact(digest)
+    try:
+        room_id = int(str(room_id))
+    except ValueError:
+        raise Http404 from None
+    if contact is None:
+        raise Http404
+    return get_object_or_404(
+        Room.objects.select_related("contact"),
+        pk=room_id,
+        contact=contact,
+        channel=Channel.LIVECHAT,
+    )
+
+
+def _not_found() -> JsonResponse:
+    return JsonResponse({"detail": _("No such conversation."), "code": "not_found"}, status=404)
+
+
+@csrf_exempt
+@require_POST
+@visitor_endpoint
+def survey(request: HttpRequest, department: Department, digest: str) -> JsonResponse:
+    """The visitor rates their ended conversation from 1 to 5, with an optional comment."""
+    try:
+        room = _visitor_room(digest, request.POST.get("room", ""))
+    except Http404:
+        return _not_found()
+    try:
+        response = productivity_services.submit_survey(
+            room.contact,
+            room,
+            rating=request.POST.get("rating", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    except DomainError as error:
+        return _error(error)
+    return JsonResponse({"rating": response.rating}, status=201)
+
+
+@csrf_exempt
+@require_POST
+@visitor_endpoint
+def transcript(request: HttpRequest, department: Department, digest: str) -> JsonResponse:
+    """The visitor asks for the conversation by e-mail: sent when it ends, or now if it has."""
+    try:
+        room = _visitor_room(digest, request.POST.get("room", ""))
+    except Http404:
+        return _not_found()
+    try:
+        requested = productivity_services.request_transcript(
+            room.contact, room, email=request.POST.get("email", "")
+        )
+    except DomainError as error:
+        return _error(error)
+    return JsonResponse({"status": requested.status}, status=201)

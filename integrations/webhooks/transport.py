@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -66,7 +67,8 @@ def signature_is_valid(
 def backoff(attempt_number: int) -> timedelta:
     """Wait before attempt n+1: 30 s, 1 min, 2 min, ... doubling, at most an hour."""
     exponent = min(max(attempt_number - 1, 0), 20)
-    return min(BACKOFF_FIRST * (2**exponent), BACKOFF_CAP)
+    first = getattr(settings, "WEBHOOK_BACKOFF_FIRST", BACKOFF_FIRST)  # tests shorten it
+    return min(first * (2**exponent), BACKOFF_CAP)
 
 
 # --- server-side request forgery ----------------------------------------------------------------
@@ -93,7 +95,7 @@ def check_target(url: str, *, resolve: bool = True) -> None:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetNotAllowed("Use an http:// or https:// URL with a host name.")
+        raise TargetNotAllowed(_("Use an http:// or https:// URL with a host name."))
     if _private_targets_allowed():
         return
     host = parts.hostname

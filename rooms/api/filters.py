@@ -2,14 +2,15 @@ import django_filters
 from django.db.models import Exists, OuterRef
 
 from directory.models import Channel
+from omnichannel.api import IdFilter
 from rooms.models import Room
 
 
 class RoomFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Room.Status.choices)
-    department = django_filters.NumberFilter(field_name="department_id")
-    agent = django_filters.NumberFilter(field_name="agent_id")
-    contact = django_filters.NumberFilter(field_name="contact_id")
+    department = IdFilter(field_name="department_id")
+    agent = IdFilter(field_name="agent_id")
+    contact = IdFilter(field_name="contact_id")
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     tag = django_filters.CharFilter(method="filter_tag", max_length=50)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -10,6 +10,8 @@ from directory.models import Channel
 from omnichannel.api import InputSerializer
 from rooms.models import Attachment, Message, Room
 
+PRIORITY_NAMES = [priority.name.lower() for priority in Room.Priority]
+
 
 class AgentSummaryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -58,6 +60,19 @@ class RoomOutputSerializer(serializers.Serializer):
     closed_by = serializers.IntegerField(source="closed_by_id", allow_null=True)
     closing_comment = serializers.CharField()
     last_message_at = serializers.DateTimeField(allow_null=True)
+    priority = serializers.ChoiceField(
+        source="priority_name",
+        choices=PRIORITY_NAMES,
+        help_text="Served first: urgent, then high, normal, low.",
+    )
+    first_response_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the first answer is due (the SLA); null without one."
+    )
+    service_level = serializers.ChoiceField(
+        choices=[("", "-"), ("near", "near"), ("past", "past")],
+        help_text="Unanswered and near or past the first-response due time; empty otherwise.",
+    )
+    on_hold = serializers.BooleanField()
     metrics = RoomMetricsOutputSerializer(source="*")
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

@@ -9,6 +9,10 @@
   const roomElement = document.querySelector("[data-room]");
   const roomId = roomElement ? Number(roomElement.dataset.room) : null;
   const live = (window.omnichannelLive = { open: false });
+  // Sentences come from Django's JavaScript catalogue (/jsi18n/) in the reader's language.
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate
+    || ((text, values) => text.replace(/%\((\w+)\)s/g, (match, key) => values[key]));
   let socket = null;
   let attempts = 0;
   let pingTimer = null;
@@ -83,16 +87,27 @@
     if (items >= Number(list.dataset.limit || 50)) refreshSidebar();
   }
 
-  function queueAdded(event) {
+  function announceQueued(item) {
+    const name = item?.querySelector("a")?.firstChild?.textContent.trim() || "";
+    announce(interpolate(gettext("%(name)s is waiting in the queue."), { name }, true));
+  }
+
+  async function queueAdded(event) {
     const list = document.querySelector("[data-queued-list]");
     if (!list) return;
+    if (!renderedForMe(event)) {
+      await refreshSidebar();
+      announceQueued(document.querySelector(`[data-queued-room="${event.room}"]`));
+      return;
+    }
     list.querySelector(`[data-queued-room="${event.room}"]`)?.remove();
     const item = parse(event.html).firstElementChild;
-    const key = Number(item.dataset.queuedAt);
-    const after = [...list.children].find((other) => Number(other.dataset.queuedAt) > key);
+    // The queue's serving order (priority, due time, wait), as one string that sorts like it.
+    const key = item.dataset.queueKey || "";
+    const after = [...list.children].find((other) => (other.dataset.queueKey || "") > key);
     list.insertBefore(item, after || null);
     updateQueueCount();
-    announce(`${item.querySelector("a")?.firstChild?.textContent.trim() || ""} ${body.dataset.textQueued || ""}`);
+    announceQueued(item);
   }
 
   function queueRemoved(event) {
@@ -100,18 +115,34 @@
     updateQueueCount();
   }
 
+  // Fragments come rendered in the installation's language and time zone; a reader with
+  // other ones fetches their own rendering instead.
+  const renderedForMe = (event) =>
+    !event.lang || (event.lang === document.documentElement.lang && event.tz === body.dataset.tz);
+
+  async function refreshInfo() {
+    const info = document.getElementById("room-info");
+    if (!info) return;
+    try { info.innerHTML = await fetchText(info.dataset.refreshUrl); } catch (error) { /* later */ }
+  }
+
   function messageCreated(event) {
     if (event.room !== roomId) return;
-    window.roomPage?.append(event.html);
     const info = document.getElementById("room-info");
-    if (info && event.info_html) info.innerHTML = event.info_html;
+    if (renderedForMe(event)) {
+      window.roomPage?.append(event.html);
+      if (info && event.info_html) info.innerHTML = event.info_html;
+    } else {
+      window.roomPage?.poll();
+      refreshInfo();
+    }
     if (event.kind === "contact") window.roomPage?.typing(false);
   }
 
   function roomChanged(event) {
     if (event.room !== roomId) return;
     if (event.event === "room.taken" && event.agent_id !== me && event.agent) {
-      notice(`${event.agent} ${body.dataset.textTook || "took this chat."}`);
+      notice(interpolate(gettext("%(agent)s took this chat."), { agent: event.agent }, true));
     }
     refreshRoomState();
   }
@@ -123,6 +154,15 @@
     "message.updated": (event) => { if (event.room === roomId) window.roomPage?.replace(event.html); },
     "room.changed": roomChanged,
     "my_rooms.changed": () => { refreshSidebar(); refreshCounters(); },
+    "room.assigned": (event) => {
+      const text = event.comment
+        ? interpolate(gettext("You were given the chat with %(contact)s: %(comment)s"), event, true)
+        : interpolate(gettext("You were given the chat with %(contact)s."), event, true);
+      notice(text);
+      announce(text);
+      refreshSidebar();
+      refreshCounters();
+    },
     "subscriptions.changed": () => { refreshSidebar(); refreshCounters(); },
     "presence.changed": (event) => {
       document.querySelectorAll(".user-menu .status-dot").forEach((dot) => {
@@ -131,8 +171,11 @@
     },
     signed_out: () => { window.location.reload(); },
     typing: (event) => { if (event.room === roomId) window.roomPage?.typing(event.active); },
+    notice: (event) => { if (event.text) notice(event.text); },
     refresh: () => { refreshSidebar(); refreshCounters(); refreshRoomState(); window.roomPage?.poll(); },
   };
+  // Other scripts add handlers for their own event types (teamchat.js: "chat.*", "hello").
+  live.handlers = handlers;
 
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
@@ -162,6 +205,25 @@
       setTimeout(connect, delay);
     });
   }
+
+  // First-response marks change with the clock, not with events: look at them twice a minute.
+  function markServiceLevels() {
+    const now = Date.now();
+    document.querySelectorAll("[data-sla]").forEach((mark) => {
+      const due = Number(mark.dataset.slaDue);
+      const warning = Number(mark.dataset.slaWarning || 0);
+      if (!due) return;
+      const state = now >= due ? "past" : warning && now >= warning ? "near" : "";
+      if (mark.dataset.slaState === state) return;
+      mark.dataset.slaLabel = mark.dataset.slaLabel || mark.textContent;
+      mark.dataset.slaState = state;
+      mark.classList.toggle("sla-near", state === "near");
+      mark.classList.toggle("sla-past", state === "past");
+      mark.textContent = state === "past" ? gettext("Overdue")
+        : state === "near" ? gettext("Due soon") : mark.dataset.slaLabel;
+    });
+  }
+  setInterval(markServiceLevels, 30000);
 
   live.send = (frame) => {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));

@@ -138,6 +138,8 @@
       loadFiles(item);
     }
     if (added) added.scrollIntoView({ block: "end" });
+    // What else the fragment carries (the survey, the transcript offer) is livechat_extras.js's.
+    document.dispatchEvent(new CustomEvent("livechat:rendered", { detail: fragment.content }));
   }
 
   async function poll() {
@@ -209,6 +211,8 @@
       } else if (event.type === "typing" && typingNote) {
         typingNote.hidden = !event.active;
       }
+      // Other scripts of the widget (the queue position) follow the socket's events too.
+      document.dispatchEvent(new CustomEvent("livechat:event", { detail: event }));
     });
     socket.addEventListener("close", () => {
       socket = null;
@@ -276,6 +280,7 @@
     }
   });
 
+  window.livechatWidget = { token: () => visitorToken(), refresh: () => poll() };
   nameInput.value = storage.get(nameKey) || "";
   if (visitorToken()) {
     // A returning visitor: show the conversation so far, then keep it fresh.

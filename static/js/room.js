@@ -8,6 +8,10 @@
   if (!messages || !roomElement) return;
   const roomId = Number(roomElement.dataset.room);
   const liveOpen = () => Boolean(window.omnichannelLive && window.omnichannelLive.open);
+  // Sentences come from Django's JavaScript catalogue (/jsi18n/) in the reader's language.
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate
+    || ((text, values) => text.replace(/%\((\w+)\)s/g, (match, key) => values[key]));
 
   function append(html) {
     const holder = document.createElement("template");
@@ -48,7 +52,8 @@
     composer.dataset.bound = "1";
     const field = composer.querySelector("textarea");
     const errorBox = composer.querySelector("[data-composer-error]");
-    field.focus();
+    // An open confirmation dialog keeps the focus it asked for (autofocus).
+    if (!document.querySelector("dialog[open]")) field.focus();
     composer.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!field.value.trim()) return;
@@ -110,7 +115,8 @@
         const chip = template.content.firstElementChild.cloneNode(true);
         chip.querySelector("input").value = name;
         chip.querySelector("span").textContent = name;
-        chip.querySelector("button").setAttribute("aria-label", `${template.dataset.removeLabel || "Remove tag"} ${name}`);
+        const label = interpolate(gettext("Remove tag %(name)s"), { name }, true);
+        chip.querySelector("button").setAttribute("aria-label", label);
         chips.appendChild(chip);
       }
       tagInput.value = "";

@@ -2,12 +2,15 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.servers import daphne, database_url_for_servers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# axe-core from the npm registry (tests/e2e/package.json; `npm ci --prefix tests/e2e`).
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -86,3 +89,45 @@ def new_page(browser, daphne_server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def a11y_page(browser, live_server):
+    """A page that axe-core can be injected into: the app's Content-Security-Policy would refuse
+    the injected script, so this context alone bypasses it."""
+    if not AXE.exists():
+        # CI installs it (.ci/run), so there a missing axe-core is a failure, not a skip.
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "axe-core is not installed (npm ci --prefix tests/e2e)"
+        )
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def axe():
+    """`axe(page)`: the serious and critical axe-core violations of what the page shows now."""
+
+    def audit(page, selector: str | None = None) -> list[str]:
+        if not page.evaluate("() => Boolean(window.axe)"):
+            page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            """async (selector) => {
+                const found = await axe.run(selector || document, {resultTypes: ["violations"]});
+                return found.violations.map((v) => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map((n) => n.target.join(" ")),
+                }));
+            }""",
+            selector,
+        )
+        return [
+            f"{found['id']} ({found['impact']}): {found['help']} at {', '.join(found['nodes'])}"
+            for found in result
+            if found["impact"] in {"serious", "critical"}
+        ]
+
+    return audit

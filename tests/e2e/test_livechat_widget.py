@@ -18,7 +18,7 @@ def test_visitor_writes_waits_and_sees_the_agents_reply_by_polling(page, departm
 
     conversation = page.get_by_role("list", name="Conversation")
     expect(conversation).to_contain_text("My order has not arrived")
-    expect(page.get_by_role("status")).to_have_text("An agent will be with you shortly.")
+    expect(page.locator("#livechat-status")).to_have_text("An agent will be with you shortly.")
     room = Room.objects.get(contact__name="Maria")
     assert room.status == Room.Status.QUEUED
     room = take_room(agent, room)
@@ -26,7 +26,9 @@ def test_visitor_writes_waits_and_sees_the_agents_reply_by_polling(page, departm
 
     # No reload: the widget polls every 2.5 s; the default timeout (10 s) leaves room for it.
     expect(conversation).to_contain_text("Let me check that for you")
-    expect(page.get_by_role("status")).to_have_text(f"{agent.first_name} is chatting with you.")
+    expect(page.locator("#livechat-status")).to_have_text(
+        f"{agent.first_name} is chatting with you."
+    )
 
 
 def test_embedded_loader_opens_the_widget_from_another_site(page, live_server, department):

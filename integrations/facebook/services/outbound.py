@@ -32,13 +32,27 @@ logger = logging.getLogger(__name__)
 TEXT_LIMIT = 2000
 RESPONSE_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
+# Waits between attempts (the last repeats): eight attempts span ~37 minutes, so sends outlive
+# a Graph API outage of ten minutes and more.
 BACKOFF_SECONDS = (10, 30, 90, 270, 600)
 STALE_SENDING = timedelta(minutes=5)
 LOST_TASK = timedelta(minutes=5)
 
 
 def send_attempts() -> int:
-    return getattr(settings, "FACEBOOK_SEND_ATTEMPTS", 5)
+    return getattr(settings, "FACEBOOK_SEND_ATTEMPTS", 8)
+
+
+def backoff_seconds(attempts: int) -> int:
+    """The wait after the given number of failed attempts (settings may shorten it in tests)."""
+    delays = getattr(settings, "FACEBOOK_BACKOFF_SECONDS", BACKOFF_SECONDS)
+    return delays[min(attempts, len(delays)) - 1]
+
+
+def stale_sending() -> timedelta:
+    """How long a claimed send may stay unanswered before the sweeper settles it."""
+    seconds = getattr(settings, "FACEBOOK_STALE_SENDING_SECONDS", None)
+    return STALE_SENDING if seconds is None else timedelta(seconds=seconds)
 
 
 def _facebook_room(room_id: int | None) -> Room | None:
@@ -276,7 +290,7 @@ def _after_error(
         flag_token(page, error.reason)
     attempts = delivery.attempts  # loaded after the claim, so this attempt is counted
     if error.transient and attempts < send_attempts():
-        delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+        delay = backoff_seconds(attempts)
         run_after = timezone.now() + timedelta(seconds=delay)
         with transaction.atomic():
             Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
@@ -310,7 +324,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"settled": 0, "interrupted": 0, "requeued": 0, "webhooks": 0}
     stale = Delivery.objects.select_related("message").filter(
-        status=Delivery.Status.SENDING, claimed_at__lt=now - STALE_SENDING
+        status=Delivery.Status.SENDING, claimed_at__lt=now - stale_sending()
     )
     for delivery in stale:
         if delivery.echo_mid:

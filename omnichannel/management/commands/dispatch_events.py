@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services import expire_stale_connections
 from omnichannel.events import sweep
+from productivity.services import resend_pending_transcripts, sweep_inactive_rooms
 
 
 class Command(BaseCommand):
     help = (
         "Dispatch events whose dispatch never finished (a process died after commit), and "
-        "forget live sockets whose server died without closing them."
+        "forget live sockets whose server died without closing them, warn of and close chats "
+        "left silent under an inactivity rule, enqueue transcripts whose enqueue was lost."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,6 +28,13 @@ class Command(BaseCommand):
             expired = expire_stale_connections(timedelta(minutes=2))
             if expired:
                 self.stdout.write(f"Forgot {expired} stale live connections")
+            # Inactivity rules: warn the agent of silent chats, then close them.
+            warned, closed = sweep_inactive_rooms()
+            if warned or closed:
+                self.stdout.write(f"Warned of {warned} and closed {closed} inactive chats")
+            resent = resend_pending_transcripts()
+            if resent:
+                self.stdout.write(f"Enqueued {resent} pending transcripts")
             if not loop:
                 return
             time.sleep(loop)

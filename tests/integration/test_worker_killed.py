@@ -1,0 +1,146 @@
+"""A task worker is killed (SIGKILL) while Facebook holds its send: the person gets the message
+at most once, and the outcome is visible. A second worker never sends it again by itself; the
+sweeper settles it as sent when Facebook echoed it, or fails it with a Retry for the agent."""
+
+import json
+import time
+
+import pytest
+from django.test import Client
+
+from integrations.facebook.models import Delivery
+from integrations.facebook.services.inbound import METADATA_PREFIX
+from integrations.facebook.services.pages import add_page
+from integrations.facebook.webhook import sign
+from rooms.models import Message
+from rooms.services import post_agent_message, retry_message
+from tests.facebook.conftest import APP_SECRET, PAGE_ID, entry, millis, payload
+from tests.integration.faults import (
+    environment,
+    manage,
+    messenger_room,
+    start_hanging_graph,
+    start_worker,
+    wait_until,
+)
+from tests.servers import database_url_for_servers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+PSID = "9001"
+
+
+@pytest.fixture
+def hanging_graph():
+    graph, server = start_hanging_graph()
+    yield graph
+    graph.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def room(department, agent):
+    page = add_page(
+        page_id=PAGE_ID,
+        name="Acme",
+        access_token="EAAGtoken",
+        app_secret=APP_SECRET,
+        verify_token="verify",
+        department=department,
+    )
+    return messenger_room(page, agent, psid=PSID)
+
+
+def facebook_echoes(delivery: Delivery, mid: str) -> None:
+    """Meta's webhook echoes the message the page sent, with our metadata naming the send."""
+    item = {
+        "sender": {"id": PAGE_ID},
+        "recipient": {"id": PSID},
+        "timestamp": millis(),
+        "message": {
+            "is_echo": True,
+            "mid": mid,
+            "text": "echo",
+            "metadata": f"{METADATA_PREFIX}{delivery.pk}",
+        },
+    }
+    body = json.dumps(payload(entry(item))).encode()
+    response = Client().post(
+        "/integrations/facebook/webhook/",
+        data=body,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": sign(APP_SECRET, body)},
+    )
+    assert response.status_code == 200
+
+
+def kill_worker_mid_send(graph, agent, room, tmp_path):
+    """The agent replies; the first worker's send reaches Facebook, which never answers; the
+    worker is killed while it waits. Returns (env, message, delivery)."""
+    env = environment(database_url_for_servers(), FACEBOOK_GRAPH_URL=graph.url)
+    first = start_worker(env, tmp_path / "first-worker.log")
+    try:
+        message = post_agent_message(agent, room, text="Your order has shipped")
+        wait_until(lambda: len(graph.sends) == 1, timeout=20, what="the send to reach Facebook")
+        first.kill()
+    finally:
+        first.stop()
+    graph.release.set()
+    delivery = Delivery.objects.get(message=message)
+    assert delivery.status == Delivery.Status.SENDING
+    return env, message, delivery
+
+
+def test_killed_send_that_facebook_echoed_is_settled_as_sent_without_a_second_send(
+    hanging_graph, agent, room, tmp_path
+):
+    env, message, delivery = kill_worker_mid_send(hanging_graph, agent, room, tmp_path)
+    facebook_echoes(delivery, "m_echoed")
+    second = start_worker(env, tmp_path / "second-worker.log")
+    try:
+        wait_until(
+            lambda: Delivery.objects.get(pk=delivery.pk).echo_mid,
+            timeout=20,
+            what="the second worker to process the echo",
+        )
+        time.sleep(1)  # past FACEBOOK_STALE_SENDING_SECONDS
+        manage(env, "facebook_sweep")
+    finally:
+        second.stop()
+
+    delivery.refresh_from_db()
+    message.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert message.delivery_status == Message.Delivery.SENT
+    assert message.external_id == "m_echoed"
+    assert len(hanging_graph.sends) == 1
+
+
+def test_killed_send_without_an_echo_fails_visibly_and_the_agents_retry_sends_it_once(
+    hanging_graph, agent, room, tmp_path
+):
+    env, message, delivery = kill_worker_mid_send(hanging_graph, agent, room, tmp_path)
+    second = start_worker(env, tmp_path / "second-worker.log")
+    try:
+        time.sleep(2)  # the second worker runs, and sends nothing on its own
+        assert len(hanging_graph.sends) == 1
+        sweep = manage(env, "facebook_sweep")
+        assert "interrupted: 1" in sweep
+
+        message.refresh_from_db()
+        assert message.delivery_status == Message.Delivery.FAILED
+        assert "interrupted" in message.delivery_error
+        assert len(hanging_graph.sends) == 1
+
+        # The agent reads the failure and presses Retry: one more send, which Facebook takes.
+        retry_message(agent, message)
+        wait_until(
+            lambda: Message.objects.get(pk=message.pk).delivery_status == Message.Delivery.SENT,
+            timeout=20,
+            what="the retried send",
+        )
+    finally:
+        second.stop()
+    assert len(hanging_graph.sends) == 2
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT
