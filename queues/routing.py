@@ -5,8 +5,8 @@ Part of the queue services (the only writers of assignments): every claim goes t
 
 Triggered after commit by the events that make an agent eligible or a chat available
 (`on_event`, subscribed in `QueuesConfig.ready()`), in whichever process committed them, so it
-works across any number of processes; `manage.py route_queues` sweeps every routed department
-(a safety net for an event whose dispatch died with its process).
+works across any number of processes; the sweeper (`manage.py dispatch_events`) also routes
+every routed department, a safety net for an event whose dispatch died with its process.
 
 Locks, in this order everywhere: the agent's user row (`SELECT ... FOR NO KEY UPDATE`), then
 the room row (the conditional UPDATE). Counting an agent's chats and claiming one happen under
@@ -14,8 +14,6 @@ the agent's lock, so concurrent routers never give an agent more than their maxi
 conditional UPDATE gives each chat to exactly one of them. On SQLite, whose transactions here
 take the write lock when they begin (IMMEDIATE), writers are serialised altogether.
 """
-
-import logging
 
 from django.db import transaction
 
@@ -25,8 +23,6 @@ from omnichannel.models import Event
 from queues import selectors
 from rooms import services as room_services
 from rooms.models import Room
-
-logger = logging.getLogger(__name__)
 
 # Rooms tried per claim: concurrent routers of one department race for the first ones.
 ROOMS_PER_ATTEMPT = 10
@@ -67,8 +63,9 @@ def has_room_for_one_more(agent: User) -> bool:
 
 def _assign_next(agent_id: int, department_id: int, policy: str) -> tuple[str, int | None]:
     """One transaction: lock the agent, check they may take one more chat, claim the first
-    queued room that nobody else claims first. QUEUE_EMPTY also when it claimed the last room
-    it saw (a chat arriving meanwhile is routed after its own commit)."""
+    queued room that nobody else claims first. LAST_ASSIGNED when that was the last room it saw
+    waiting: routing may stop there, since a chat arriving meanwhile is routed after its own
+    commit."""
     with transaction.atomic():
         agent = lock_agent(agent_id, department_id)
         if agent is None or not has_room_for_one_more(agent):

@@ -85,12 +85,16 @@ class Writer(threading.Thread):
 
 
 def test_requests_fail_cleanly_while_postgres_is_away_and_service_resumes(
-    database_gate, channels, agent, tmp_path
+    database_gate, channels, agent, settings, tmp_path
 ):
     gate, database_url = database_gate
-    # The writer posts far more than a visitor may: no throttle here.
+    # Production settings (DEBUG's error page would itself wait for the database), served
+    # over plain HTTP; the writer posts far more than a visitor may: no throttle here.
     env = environment(
         database_url,
+        DEBUG="0",
+        SECRET_KEY=settings.SECRET_KEY,  # the key the test's session cookie was signed with
+        SECURE_SSL_REDIRECT="0",
         DATABASE_POOL_TIMEOUT=str(POOL_TIMEOUT),
         LIVECHAT_RATE_PER_VISITOR="",
         LIVECHAT_RATE_PER_ADDRESS="",
@@ -101,7 +105,9 @@ def test_requests_fail_cleanly_while_postgres_is_away_and_service_resumes(
     outage_call = payload(entry(text_message("Are you there?", mid=outage_mid)))
 
     def page():
-        return requests.get(f"{base_url}/", headers={"Cookie": cookie}, timeout=15)
+        return requests.get(
+            f"{base_url}/", headers={"Cookie": cookie}, timeout=15, allow_redirects=False
+        )
 
     def api_list():
         headers = {"Authorization": f"Token {token}"}

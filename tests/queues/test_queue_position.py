@@ -123,3 +123,18 @@ async def test_agent_routed_a_chat_is_told_live(department, agent, supervisor):
     frame = await next_of(socket, "room.assigned")
     assert (frame["room"], frame["routed"]) == (room.pk, True)
     await socket.disconnect()
+
+
+@pytest.mark.django_db
+def test_visitor_does_not_see_the_internal_note_of_a_priority_change(client, department, agent):
+    from queues.services import set_service_level
+
+    room = take_room(agent, visitor_writes(department, FIRST))
+    set_service_level(agent, room, priority="urgent")
+
+    response = client.get(
+        reverse("livechat:conversation", args=[department.slug]), headers={"X-Visitor-Token": FIRST}
+    )
+
+    note = room.messages.get(system_code="priority")
+    assert f'data-message-id="{note.pk}" hidden>' in response.content.decode()

@@ -10,7 +10,7 @@ from accounts.services import set_queue_enabled, set_status, update_agent
 from omnichannel.models import Event
 from queues.errors import InvalidRouting, NotEligible
 from queues.models import DepartmentRouting
-from queues.routing import route_department
+from queues.routing import route_department, route_everything
 from queues.services import assign_room, configure_routing, put_on_hold, take_room
 from rooms.models import Room
 from rooms.services import close_room
@@ -311,3 +311,14 @@ def test_new_agent_in_a_routed_department_gets_a_waiting_chat(
 
     room.refresh_from_db()
     assert room.agent == newcomer
+
+
+def test_sweep_routes_a_chat_whose_events_were_never_dispatched(
+    department, agent, route, write_as_contact
+):
+    route(department, Policy.AUTO)
+    room = write_as_contact(visitor="lost").room  # no commit here: no event is dispatched
+
+    assert route_everything() == 1
+    room.refresh_from_db()
+    assert room.agent == agent

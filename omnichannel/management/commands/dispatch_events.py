@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts.services import expire_stale_connections
 from omnichannel.events import sweep
 from productivity.services import resend_pending_transcripts, sweep_inactive_rooms
+from queues.routing import route_everything
 
 
 class Command(BaseCommand):
     help = (
         "Dispatch events whose dispatch never finished (a process died after commit), and "
         "forget live sockets whose server died without closing them, warn of and close chats "
-        "left silent under an inactivity rule, enqueue transcripts whose enqueue was lost."
+        "left silent under an inactivity rule, enqueue transcripts whose enqueue was lost, route "
+        "waiting chats to free agents of automatically routed departments."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +37,10 @@ class Command(BaseCommand):
             resent = resend_pending_transcripts()
             if resent:
                 self.stdout.write(f"Enqueued {resent} pending transcripts")
+            # Automatic routing: a waiting chat and a free agent that an event never introduced.
+            routed = route_everything()
+            if routed:
+                self.stdout.write(f"Routed {routed} waiting chats")
             if not loop:
                 return
             time.sleep(loop)
