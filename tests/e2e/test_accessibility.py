@@ -120,7 +120,8 @@ def test_agent_takes_writes_returns_and_closes_with_tags_using_the_keyboard_alon
 ):
     name = queued_room.contact.display_name
     page.goto("/login/")
-    page.keyboard.type(agent.username)  # the user name field has the focus
+    expect(page.get_by_label("User name")).to_be_focused()  # keys typed earlier would be lost
+    page.keyboard.type(agent.username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
