@@ -4,12 +4,21 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 AXE := tests/e2e/node_modules/.installed
 
-.PHONY: run test setup lint format bench clean messages
+.PHONY: run prod test setup lint format bench clean messages
 
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --if-empty
 	./scripts/serve
+
+# The production shape on one machine: nginx on PORT in front of PROCESSES Daphne processes and
+# WORKERS task workers; needs DATABASE_URL (PostgreSQL), REDIS_URL and nginx (nginx-light).
+PROCESSES ?= 2
+WORKERS ?= 2
+PORT ?= 8000
+prod: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py serve_production --processes $(PROCESSES) --workers $(WORKERS) --port $(PORT)
 
 test: setup $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)

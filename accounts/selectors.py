@@ -1,6 +1,6 @@
 """Shared reads about agents: roles, departments and what they may do."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import AGENT_ROLE, MANAGER_ROLE, Department, User
@@ -63,3 +63,28 @@ def queue_refusal_reason(user: User) -> str | None:
 def serves_queue(user: User) -> bool:
     """True when the user sees queued chats: agent role, a department, and the queue on."""
     return bool(user.is_authenticated and user.queue_enabled and queue_refusal_reason(user) is None)
+
+
+def agents_in_scope(by: User, queryset: QuerySet[User]) -> QuerySet[User]:
+    """The users of `queryset` a department-limited manager supervises (and themselves)."""
+    scope = supervised_department_ids(by)
+    if scope is None:
+        return queryset
+    return queryset.filter(Q(memberships__department_id__in=scope) | Q(pk=by.pk)).distinct()
+
+
+def manageable_users(by: User, queryset: QuerySet[User]) -> QuerySet[User]:
+    """The accounts whose password, roles, departments and API tokens `by` may change.
+
+    A manager manages agents (in their departments when limited), never a superuser, a fellow
+    manager or a staff member, nor their own account: that one needs the current password.
+    """
+    if by.is_superuser:
+        return queryset
+    managers = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=MANAGER_ROLE)
+    agents = queryset.filter(is_superuser=False, is_staff=False).exclude(Exists(managers))
+    return agents_in_scope(by, agents).exclude(pk=by.pk)
+
+
+def may_manage(by: User, user: User) -> bool:
+    return manageable_users(by, User.objects.filter(pk=user.pk)).exists()

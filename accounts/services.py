@@ -30,7 +30,13 @@ from accounts.models import (
     User,
     validate_time_zone,
 )
-from accounts.selectors import forget_roles, is_manager, queue_refusal_reason
+from accounts.selectors import (
+    forget_roles,
+    is_manager,
+    may_manage,
+    queue_refusal_reason,
+    supervised_department_ids,
+)
 from omnichannel import events
 
 
@@ -247,6 +253,22 @@ def _require_manager(by: User) -> None:
         raise ManagerRequired()
 
 
+def _require_rights_to_give(
+    by: User, *, manager: bool | None, departments: list[Department] | None
+) -> None:
+    """Only a superuser makes or unmakes managers; a department-limited manager places agents
+    only in the departments they supervise (the admin console applies the same rules)."""
+    if by.is_superuser:
+        return
+    if manager is not None:
+        raise ManagerRequired(_("Only a superuser can give or take the LiveChat Manager role."))
+    scope = supervised_department_ids(by)
+    if scope is None or departments is None:
+        return
+    if not departments or any(department.pk not in scope for department in departments):
+        raise ManagerRequired(_("You can only place agents in the departments you supervise."))
+
+
 def _split_name(name: str) -> tuple[str, str]:
     """A full name as (first, last) so that `get_full_name()` gives it back unchanged."""
     first, _space, last = " ".join(name.split()).partition(" ")
@@ -337,6 +359,8 @@ def create_agent(
 ) -> User:
     """A manager creates a new agent (never touches an existing user: AgentExists)."""
     _require_manager(by)
+    departments = list(departments)
+    _require_rights_to_give(by, manager=True if manager else None, departments=departments)
     username = username.strip()
     if not username:
         raise InvalidAgent(_("A user name is required."))
@@ -348,7 +372,6 @@ def create_agent(
         validate_password(password, user=candidate)
     except ValidationError as error:
         raise InvalidAgent(" ".join(error.messages)) from None
-    departments = list(departments)
     try:
         with transaction.atomic():
             candidate.set_password(password)
@@ -392,6 +415,14 @@ def update_agent(
     own_fields_only = own_fields_only and departments is None and max_chats is None
     if not (is_manager(by) or (by.pk == agent.pk and own_fields_only)):
         raise ManagerRequired()
+    if departments is not None:
+        departments = list(departments)
+    if not (by.pk == agent.pk and own_fields_only):
+        # Beyond their own switch and status, a manager changes only the agents they manage.
+        if not may_manage(by, agent):
+            raise ManagerRequired(_("You cannot change this account."))
+        role_change = None if manager is None or manager == is_manager(agent) else manager
+        _require_rights_to_give(by, manager=role_change, departments=departments)
     with transaction.atomic():
         changes: dict = {}
         if name is not None:

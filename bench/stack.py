@@ -12,7 +12,6 @@ processes (read only), so a phase can say where the machine's two cores went.
 import http.client
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import support
+from omnichannel.deploy import find_nginx, write_nginx_config
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -120,6 +120,8 @@ def server_environment(
             # DEBUG=0 turns the https redirect on; the bench speaks plain http on loopback.
             "SECURE_SSL_REDIRECT": "0",
             "BENCH_FLOORS": "1",
+            # The production shape: events dispatched beside the request, not inside it.
+            "EVENTS_DISPATCH_IN_BACKGROUND": os.environ.get("EVENTS_DISPATCH_IN_BACKGROUND", "1"),
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             "PYTHONUNBUFFERED": "1",
             # The callback receiver and the fake Graph API live on loopback.
@@ -237,17 +239,17 @@ class Stack:
 
     def start_nginx(self) -> int:
         """nginx from Debian's package in the foreground, its own config, a free port."""
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(nginx).exists():
-            raise SystemExit("nginx is missing: apt-get install -y nginx-light (Debian's package)")
+        nginx = find_nginx()
         daphnes = [p for p in self.procs if p.role == "daphne"]
         port = free_port()
         prefix = support.RESULTS_DIR / f"nginx-{self.scenario}"
-        prefix.mkdir(parents=True, exist_ok=True)
-        (prefix / "logs").mkdir(exist_ok=True)
-        upstream = "\n".join(f"        server 127.0.0.1:{p.port};" for p in daphnes)
-        config = NGINX_CONF.format(port=port, upstream=upstream, prefix=prefix)
-        (prefix / "nginx.conf").write_text(config)
+        write_nginx_config(
+            prefix,
+            host="127.0.0.1",
+            port=port,
+            daphne_ports=[p.port for p in daphnes],
+            max_body_bytes=32 * 1024 * 1024,
+        )
         argv = [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
         check = subprocess.run([*argv, "-t"], capture_output=True, text=True, check=False)
         if check.returncode:
@@ -354,44 +356,3 @@ def usage_between(start: Usage, end: Usage) -> dict:
         "machine_busy_pct": round(machine * 100, 1),
         "rss_mib": {role: round(kb / 1024, 1) for role, kb in end.rss_kb.items()},
     }
-
-
-NGINX_CONF = """# Written by the bench harness; runs in the foreground (-p/-c), never as a service.
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    client_max_body_size 2m;
-    keepalive_requests 1000000;
-    map $http_upgrade $connection_upgrade {{
-        default upgrade;
-        ''      '';
-    }}
-    upstream daphne {{
-        least_conn;
-{upstream}
-        keepalive 64;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://daphne;
-            proxy_http_version 1.1;
-            proxy_set_header Host $host;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_read_timeout 3600s;
-            proxy_buffering off;
-        }}
-    }}
-}}
-"""

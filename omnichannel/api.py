@@ -43,10 +43,20 @@ CONFLICT_CODES = frozenset(
         "agent_exists",
         "identity_taken",
         "duplicate_message",
+        "duplicate_name",
     }
 )
 # Domain errors that say "not you": 403 Forbidden. Every other domain error is a 400.
-FORBIDDEN_CODES = frozenset({"not_eligible", "not_serving_room", "not_allowed", "manager_required"})
+FORBIDDEN_CODES = frozenset(
+    {
+        "not_eligible",
+        "not_serving_room",
+        "not_allowed",
+        "manager_required",
+        "not_member",
+        "not_owner",
+    }
+)
 
 
 def status_for(error: DomainError) -> int:

@@ -14,6 +14,7 @@ v1 = [
     path("", include("directory.api_calls")),
     path("", include("queues.api.urls")),
     path("", include("rooms.api.urls")),
+    path("", include("teamchat.api.urls")),
     path("", include("integrations.webhooks.api.urls")),
     path("", include("integrations.apichannel.urls")),
 ]

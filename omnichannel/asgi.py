@@ -14,12 +14,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from omnichannel.middleware import RequestBodyLimit  # noqa: E402
 from omnichannel.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # Static files are served by the same process, so one Daphne is a whole deployment.
-        "http": ASGIStaticFilesHandler(django_http),
+        # Bodies over MAX_REQUEST_BODY_BYTES are a 413 before Django reads them.
+        "http": RequestBodyLimit(ASGIStaticFilesHandler(django_http)),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -69,3 +69,101 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
             logger.warning("Database unavailable for %s: %s", request.path, error)
             return unavailable_response(request)
         return response
+
+
+# --- request body cap ---------------------------------------------------------------------------
+
+
+class BodyTooLarge(Exception):
+    """The body grew past the cap while it was being read."""
+
+
+def max_request_body_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "MAX_REQUEST_BODY_BYTES", 32 * 1024 * 1024))
+
+
+def _too_large_response(path: str, headers: dict[bytes, bytes], limit: int) -> tuple[int, bytes]:
+    """(status, body) of the 413; JSON for the API, webhooks and the website chat."""
+    import json
+
+    from django.template.defaultfilters import filesizeformat
+
+    detail = _("The request is too large: the limit is %(size)s.") % {"size": filesizeformat(limit)}
+    if path.startswith(JSON_PREFIXES) or VISITOR_HEADER.lower().encode() in headers:
+        return 413, json.dumps({"detail": detail, "code": "too_large"}).encode()
+    title = escape(_("Request too large"))
+    html = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><main><h1>{title}</h1><p>{escape(detail)}</p></main></body></html>"
+    )
+    return 413, html.encode()
+
+
+class RequestBodyLimit:
+    """ASGI guard in front of Django: a body over MAX_REQUEST_BODY_BYTES is a 413.
+
+    A declared Content-Length over the cap is refused before any of the body is read; a body
+    without one (chunked) is counted as it arrives and refused once it passes the cap, so Django
+    never spools or parses it. Daphne itself buffers a request before handing it on: the proxy
+    in front (nginx `client_max_body_size`) is what stops the bytes at the edge.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = max_request_body_bytes()
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").strip()
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, headers, limit)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def watched_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, send, headers, limit)
+
+    async def _refuse(self, scope, send, headers: dict[bytes, bytes], limit: int) -> None:
+        from django.conf import settings
+        from django.utils import translation
+
+        with translation.override(settings.LANGUAGE_CODE):
+            status, body = _too_large_response(scope.get("path", ""), headers, limit)
+        content_type = b"application/json" if body.startswith(b"{") else b"text/html; charset=utf-8"
+        logger.warning("Refused a request body over %s bytes for %s", limit, scope.get("path"))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -38,6 +38,13 @@ def _size(event: dict) -> int:
     return len(json.dumps(event, default=str))
 
 
+def layer_is_shared() -> bool:
+    """True when the channel layer reaches other threads and processes (Redis), not only the
+    event loop of this one (the in-memory layer of tests and `make run` without Redis)."""
+    layer = get_channel_layer()
+    return layer is not None and not isinstance(layer, InMemoryChannelLayer)
+
+
 def publish(groups: list[str], event: dict) -> None:
     """Send one event to each group. Called after commit; a layer failure is logged, not raised."""
     if _size(event) > MAX_EVENT_BYTES:

@@ -202,6 +202,11 @@ THROTTLE_RATES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Server processes (Daphne, db_worker) dispatch committed events from a thread of their own, so
+# a request or task answers once it committed (omnichannel/events.py); off: right after commit,
+# in the committing thread (tests, commands, `make run`).
+EVENTS_DISPATCH_IN_BACKGROUND = env_bool("EVENTS_DISPATCH_IN_BACKGROUND", False)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -276,6 +281,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Any request body over this is a 413 before Django reads it (omnichannel.middleware
+# .RequestBodyLimit); above the 10 MiB attachment and 1 MiB Facebook webhook limits, with room
+# for a form carrying a few files. Keep nginx's client_max_body_size at the same value.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 32 * 1024 * 1024)
 
 # REST API (`/api/v1/`): token and session sign-in, one error contract, paginated lists.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)

@@ -13,12 +13,15 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from omnichannel.errors import DomainError
 from omnichannel.supervision import (
+    CappedPaginator,
+    DateRangeFilter,
     DepartmentScopedFilter,
     record_supervisor_action,
     scope_agents,
@@ -91,14 +94,16 @@ class RoomAdmin(admin.ModelAdmin):
         AgentFilter,
         "channel",
         "tags",
-        ("created_at", admin.DateFieldListFilter),
-        ("closed_at", admin.DateFieldListFilter),
+        ("created_at", DateRangeFilter),
+        ("closed_at", DateRangeFilter),
     ]
     search_fields = ["contact__name", "contact__email", "contact__phone"]
     list_select_related = ["contact", "department", "agent"]
     list_per_page = 50
-    # Exact totals of every room in scope on each page cost a second COUNT over them all.
+    # Exact totals of every room in scope on each page cost a second COUNT over them all,
+    # and the list's own count stops at 10,000 ("10000+").
     show_full_result_count = False
+    paginator = CappedPaginator
     readonly_fields = [
         "contact",
         "channel",
@@ -162,6 +167,16 @@ class RoomAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def action_checkbox(self, room: Room) -> str:
+        # Admin renders a form widget's template for each row's checkbox; the same markup in
+        # one format_html takes an eighth of the list's time off.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            room.pk,
+            format_html(_("Select this object for an action - {}"), room),
+        )
 
     @admin.display(description=gettext_lazy("contact"), ordering="contact__name")
     def contact_name(self, room: Room) -> str:

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omnichannel.errors import DomainError
@@ -38,3 +39,43 @@ class InvalidSla(DomainError):
 class InvalidRouting(DomainError):
     code = "invalid_routing"
     default_message = _("This is not a valid routing policy.")
+
+
+class MaxChatsReached(NotEligible):
+    """The agent serves their maximum of simultaneous chats (chats on hold left out). A
+    maximum of 0 means no chats at all, as routing reads it."""
+
+    code = "max_chats_reached"
+    default_message = _("You serve your maximum of simultaneous chats.")
+
+    @classmethod
+    def taking(cls, max_chats: int) -> "MaxChatsReached":
+        """Refusing one more chat from the queue."""
+        if max_chats <= 0:
+            return cls(
+                gettext(
+                    "Your maximum of simultaneous chats is 0: a LiveChat Manager must raise it "
+                    "before you can take chats."
+                )
+            )
+        return cls(
+            ngettext(
+                "You serve your maximum of %(max)s chat: close it or put it on hold to take "
+                "another.",
+                "You serve your maximum of %(max)s chats: close one or put one on hold to take "
+                "another.",
+                max_chats,
+            )
+            % {"max": max_chats}
+        )
+
+    @classmethod
+    def resuming(cls, max_chats: int) -> "MaxChatsReached":
+        """Refusing to make a chat on hold active again."""
+        return cls(
+            gettext(
+                "You serve your maximum of %(max)s chats: close or hold one before resuming "
+                "this one."
+            )
+            % {"max": max_chats}
+        )

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from omnichannel.models import Event
 from omnichannel.realtime import agent_group, publish, queue_group
+from rooms.live import event_room
 from rooms.models import Room
 
 ENTERS_QUEUE = {"room.queued", "room.returned"}
@@ -17,11 +18,7 @@ SUBSCRIPTION_EVENTS = {"agent.queue_changed", "agent.departments_changed"}
 
 
 def publish_queue_change(event: Event) -> None:
-    room = (
-        Room.objects.select_related("contact", "department", "agent")
-        .filter(pk=event.room_id)
-        .first()
-    )
+    room = event_room(event)
     if room is None:
         return
     group = queue_group(room.department_id)
@@ -41,7 +38,7 @@ def publish_queue_change(event: Event) -> None:
 
 def publish_chat_given(event: Event) -> None:
     """Tell the agent who was given a chat (by routing, a transfer or a manager), live."""
-    room = Room.objects.select_related("contact", "agent").filter(pk=event.room_id).first()
+    room = event_room(event)
     agent_id = event.data.get("agent")
     if room is None or not agent_id or room.agent_id != agent_id:
         return

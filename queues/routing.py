@@ -55,6 +55,12 @@ def lock_agent(agent_id: int, department_id: int) -> User | None:
     )
 
 
+def lock_agent_row(agent_id: int) -> User:
+    """Lock the agent's row for this transaction, whatever their state: the lock that every
+    path adding to an agent's active chats takes first (manual take, resume)."""
+    return User.objects.select_for_update(no_key=True, of=("self",)).get(pk=agent_id)
+
+
 def has_room_for_one_more(agent: User) -> bool:
     """Below their maximum of active chats. Call it under the agent's lock, as a statement of
     its own: a count inside the locking statement would be read before the lock was granted."""

@@ -4,6 +4,9 @@ departments; on hold; priorities and service levels; each department's routing.
 Automatic routing itself lives in `queues.routing`.
 """
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -14,13 +17,14 @@ from queues.errors import (
     InvalidPriority,
     InvalidRouting,
     InvalidSla,
+    MaxChatsReached,
     NotEligible,
     NotInQueue,
     RoomAlreadyTaken,
     RoomChanged,
 )
 from queues.models import SLA_MAX_MINUTES, DepartmentRouting, SlaPolicy
-from queues.routing import has_room_for_one_more, lock_agent
+from queues.routing import has_room_for_one_more, lock_agent, lock_agent_row
 from queues.selectors import active_chat_count, sla_due_times
 from rooms import services as room_services
 from rooms.errors import CommentRequired, NotAllowed, NotServingRoom, RoomClosed, RoomOnHold
@@ -29,23 +33,42 @@ from rooms.services import COMMENT_MAX_LENGTH
 
 
 def check_can_take(agent: User, room: Room) -> None:
-    """Raise NotEligible, with the reason, unless the agent may take chats of this room's queue."""
+    """Raise NotEligible, with the reason, unless the agent may take chats of this room's queue
+    now (MaxChatsReached when they serve their maximum; unlocked, so `take_room` checks that
+    again under the agent's lock)."""
     if not is_agent(agent):
         raise NotEligible(_("Only users with the LiveChat Agent role can take chats."))
     if not agent.queue_enabled:
         raise NotEligible(_("Enable your Omnichannel queue to take chats."))
     if not departments_of(agent).filter(pk=room.department_id).exists():
         raise NotEligible(_("This chat belongs to a department you are not assigned to."))
+    if active_chat_count(agent.pk) >= agent.max_chats:
+        raise MaxChatsReached.taking(agent.max_chats)
+
+
+def _lock_below_maximum(agent: User, refuse: Callable[[int], MaxChatsReached]) -> User:
+    """Inside a transaction: lock the agent's row (see `queues.routing`), then raise
+    `refuse(maximum)` when they serve their maximum of active chats.
+
+    Whoever adds to the agent's active chats holds this lock until commit, so the count read
+    here stays true until the caller's conditional UPDATE is committed.
+    """
+    locked = lock_agent_row(agent.pk)
+    if not has_room_for_one_more(locked):
+        raise refuse(locked.max_chats)
+    return locked
 
 
 def take_room(agent: User, room: Room) -> Room:
     """Give a queued chat to the agent. Exactly one concurrent caller wins.
 
     The claim is one conditional UPDATE (status still queued), race-free on SQLite and
-    PostgreSQL alike; every loser gets RoomAlreadyTaken.
+    PostgreSQL alike; every loser gets RoomAlreadyTaken. It happens under the agent's row lock,
+    after counting their active chats (MaxChatsReached at their maximum), like routing's.
     """
     check_can_take(agent, room)
     with transaction.atomic():
+        _lock_below_maximum(agent, MaxChatsReached.taking)
         if not room_services.claim_queued_room(agent, room):
             current = Room.objects.filter(pk=room.pk).values_list("status", flat=True).first()
             if current == Room.Status.CLOSED:
@@ -118,34 +141,14 @@ def assign_room(
         raise RoomClosed()
     if expected_agent_id == agent.pk:
         raise NotEligible(_("This agent already serves the chat."))
-    with transaction.atomic():
-        _lock_eligible(agent, room.department_id)
-        moved = room_services.reassign_room(
-            room,
-            expected_status=expected_status,
-            expected_agent_id=expected_agent_id,
-            by=supervisor,
-            agent=agent,
-            comment=comment,
-        )
-        if not moved:
-            raise RoomChanged()
-        name = "room.taken" if expected_status == Room.Status.QUEUED else "room.transferred"
-        events.record(
-            name,
-            actor=supervisor,
-            room=room,
-            contact=room.contact_id,
-            data={
-                "agent": agent.pk,
-                "previous_agent": expected_agent_id,
-                "department": room.department_id,
-                "assigned": True,
-                "comment": comment,
-            },
-        )
-    room.refresh_from_db()
-    return room
+    return _give_to_agent(
+        supervisor,
+        room,
+        agent,
+        expected_status=expected_status,
+        expected_agent_id=expected_agent_id,
+        comment=comment,
+    )
 
 
 def transfer_room(
@@ -162,9 +165,7 @@ def transfer_room(
     A manager may transfer any chat of the departments they supervise; the serving agent
     their own. Applies only if the room is still as the caller saw it.
     """
-    comment = (comment or "").strip()
-    if not comment:
-        raise CommentRequired(_("Say why the chat is transferred."))
+    comment = _clean_comment(comment, required=_("Say why the chat is transferred."))
     if expected_status == Room.Status.CLOSED:
         raise RoomClosed()
     if department.pk == room.department_id:
@@ -219,6 +220,50 @@ def _lock_eligible(agent: User, department_id: int) -> User:
     return locked
 
 
+def _give_to_agent(
+    actor: User,
+    room: Room,
+    agent: User,
+    *,
+    expected_status: str,
+    expected_agent_id: int | None,
+    comment: str,
+    system_code: str | None = None,
+) -> Room:
+    """One transaction: lock the agent's row and check their eligibility, then give them the
+    room if it is still as the caller saw it (RoomChanged otherwise); `room.taken` from the
+    queue, `room.transferred` from another agent."""
+    with transaction.atomic():
+        _lock_eligible(agent, room.department_id)
+        moved = room_services.reassign_room(
+            room,
+            expected_status=expected_status,
+            expected_agent_id=expected_agent_id,
+            by=actor,
+            agent=agent,
+            comment=comment,
+            system_code=system_code,
+        )
+        if not moved:
+            raise RoomChanged()
+        name = "room.taken" if expected_status == Room.Status.QUEUED else "room.transferred"
+        events.record(
+            name,
+            actor=actor,
+            room=room,
+            contact=room.contact_id,
+            data={
+                "agent": agent.pk,
+                "previous_agent": expected_agent_id,
+                "department": room.department_id,
+                "assigned": True,
+                "comment": comment,
+            },
+        )
+    room.refresh_from_db()
+    return room
+
+
 def _clean_comment(comment: str, *, required: str) -> str:
     comment = (comment or "").strip()
     if not comment:
@@ -253,35 +298,15 @@ def transfer_to_agent(
     serving = expected_status == Room.Status.TAKEN and expected_agent_id == actor.pk
     if not serving:
         _check_supervises(actor, room.department_id)
-    with transaction.atomic():
-        _lock_eligible(agent, room.department_id)
-        moved = room_services.reassign_room(
-            room,
-            expected_status=expected_status,
-            expected_agent_id=expected_agent_id,
-            by=actor,
-            agent=agent,
-            comment=comment,
-            system_code="transferred_to_agent",
-        )
-        if not moved:
-            raise RoomChanged()
-        name = "room.taken" if expected_status == Room.Status.QUEUED else "room.transferred"
-        events.record(
-            name,
-            actor=actor,
-            room=room,
-            contact=room.contact_id,
-            data={
-                "agent": agent.pk,
-                "previous_agent": expected_agent_id,
-                "department": room.department_id,
-                "assigned": True,
-                "comment": comment,
-            },
-        )
-    room.refresh_from_db()
-    return room
+    return _give_to_agent(
+        actor,
+        room,
+        agent,
+        expected_status=expected_status,
+        expected_agent_id=expected_agent_id,
+        comment=comment,
+        system_code="transferred_to_agent",
+    )
 
 
 # --- on hold ---------------------------------------------------------------------------------
@@ -324,15 +349,7 @@ def resume_room(agent: User, room: Room) -> Room:
     if room.held_at is None:
         raise NotAllowed(_("This chat is not on hold."))
     with transaction.atomic():
-        locked = User.objects.select_for_update(no_key=True, of=("self",)).get(pk=agent.pk)
-        if active_chat_count(locked.pk) >= locked.max_chats:
-            raise NotEligible(
-                _(
-                    "You serve your maximum of %(max)s chats: close or hold one before resuming "
-                    "this one."
-                )
-                % {"max": locked.max_chats}
-            )
+        _lock_below_maximum(agent, MaxChatsReached.resuming)
         if not room_services.resume_held_room(agent, room):
             raise RoomChanged()
         events.record(
@@ -381,6 +398,10 @@ def can_set_service_level(user: User, room: Room) -> bool:
     return False
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 def set_service_level(
     actor: User,
     room: Room,
@@ -408,6 +429,8 @@ def set_service_level(
         del changes["priority"]
     if not changes:
         return room
+    # The due time after the change: the new one, or the one the room keeps.
+    due = changes.get("first_response_due_at", room.first_response_due_at)
     with transaction.atomic():
         if not room_services.set_service_level(room, by=actor, **changes):
             raise RoomClosed()
@@ -421,11 +444,8 @@ def set_service_level(
                 "agent": room.agent_id,
                 "priority": changes.get("priority", room.priority),
                 "previous_priority": room.priority,
-                "first_response_due_at": (
-                    changes["first_response_due_at"].isoformat()
-                    if changes.get("first_response_due_at")
-                    else None
-                ),
+                "first_response_due_at": _iso(due),
+                "previous_first_response_due_at": _iso(room.first_response_due_at),
             },
         )
     room.refresh_from_db()

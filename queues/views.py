@@ -12,7 +12,7 @@ from accounts.models import Department, User
 from accounts.selectors import is_manager, supervised_department_ids
 from omnichannel.errors import DomainError
 from queues import services
-from queues.errors import NotEligible
+from queues.errors import MaxChatsReached, NotEligible
 from queues.selectors import eligible_agents
 from rooms import services as room_services
 from rooms.forms import CloseRoomForm, MessageForm
@@ -26,12 +26,14 @@ def room_context(request: HttpRequest, room: Room, **overrides) -> dict:
     serving = room.status == Room.Status.TAKEN and room.agent_id == user.pk
     can_take = False
     take_refusal = ""
+    take_at_maximum = False
     if room.status == Room.Status.QUEUED:
         try:
             services.check_can_take(user, room)
             can_take = True
         except NotEligible as error:
             take_refusal = error.message
+            take_at_maximum = isinstance(error, MaxChatsReached)
     messages_shown = messages_of(room)
     return {
         "room": room,
@@ -40,6 +42,7 @@ def room_context(request: HttpRequest, room: Room, **overrides) -> dict:
         "serving": serving,
         "can_take": can_take,
         "take_refusal": take_refusal,
+        "take_at_maximum": take_at_maximum,
         "can_close": room.is_open and (serving or is_manager(user)),
         "can_return": room.status == Room.Status.TAKEN and (serving or is_manager(user)),
         "can_hold": serving and not room.on_hold,

@@ -51,3 +51,36 @@ class NotAllowed(DomainError):
 class RoomOnHold(DomainError):
     code = "room_on_hold"
     default_message = _("This chat is on hold. Resume it before writing.")
+
+
+# --- message actions (shared with team chat, which re-exports these) ----------------------------
+
+
+class EditWindowClosed(DomainError):
+    code = "edit_window_closed"
+    default_message = _("Messages can only be changed for a short while after sending.")
+
+
+class MessageDeleted(DomainError):
+    code = "message_deleted"
+    default_message = _("This message was deleted.")
+
+
+class InvalidThread(DomainError):
+    code = "invalid_thread"
+    default_message = _("Reply to a message of this room.")
+
+
+class InvalidEmoji(DomainError):
+    code = "invalid_emoji"
+    default_message = _("Choose one of the offered emoji.")
+
+
+class AlreadyOnChannel(DomainError):
+    """The contact's channel already has the message: changing it here would not change theirs."""
+
+    code = "already_on_channel"
+    default_message = _(
+        "This message was already sent to the customer's channel, which keeps it: it cannot be "
+        "edited or deleted."
+    )

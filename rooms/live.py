@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from omnichannel.models import Event
 from omnichannel.realtime import agent_group, publish, room_group
 from rooms.models import Message, Room
+from rooms.selectors import message_with_details
 
 ROOM_STATE_EVENTS = {
     "room.taken",
@@ -17,8 +18,52 @@ ROOM_STATE_EVENTS = {
 }
 
 
+def _room_relations(prefix: str = "") -> list[str]:
+    """What the room information shows, read in the room's own query: its contact, department,
+    agent, and the one-to-one facts other apps keep of it (offline message, survey, ...)."""
+    names = ["contact", "department", "agent"]
+    names += [rel.get_accessor_name() for rel in Room._meta.related_objects if rel.one_to_one]
+    return [f"{prefix}{name}" for name in names]
+
+
 def _room(room_id: int) -> Room | None:
-    return Room.objects.select_related("contact", "department", "agent").filter(pk=room_id).first()
+    return Room.objects.select_related(*_room_relations()).filter(pk=room_id).first()
+
+
+def event_room(event: Event) -> Room | None:
+    """The event's room as committed, read once for all the publishers of that event."""
+    if not event.room_id:
+        return None
+    rooms = event.__dict__.setdefault("_live_rooms", {})
+    if event.room_id not in rooms:
+        rooms[event.room_id] = _room(event.room_id)
+    return rooms[event.room_id]
+
+
+def _message(message_id: int | None, event: Event | None = None) -> Message | None:
+    """The message with its author, files and room (and what the room information shows).
+
+    Two queries, not one: joined to the room's seven relations, PostgreSQL spends longer
+    planning the statement than the second round trip costs (measured: 19 ms against 5 ms).
+    """
+    message = (
+        Message.objects.select_related("author")
+        .prefetch_related("attachments")
+        .filter(pk=message_id)
+        .first()
+        if message_id
+        else None
+    )
+    if message is None:
+        return None
+    if event is not None and event.room_id == message.room_id:
+        room = event_room(event)
+    else:
+        room = _room(message.room_id)
+    if room is None:
+        return None
+    message.room = room
+    return message
 
 
 def room_info_html(room: Room) -> str:
@@ -26,15 +71,10 @@ def room_info_html(room: Room) -> str:
 
 
 def publish_message_created(event: Event) -> None:
-    message = (
-        Message.objects.select_related("author")
-        .prefetch_related("attachments")
-        .filter(pk=event.data.get("message"))
-        .first()
-    )
-    room = _room(event.room_id) if message else None
-    if room is None:
+    message = _message(event.data.get("message"), event)
+    if message is None:
         return
+    room = message.room
     html = render_to_string("rooms/room.html#message", {"message": message, "room": room})
     publish(
         [room_group(room.pk)],
@@ -50,7 +90,7 @@ def publish_message_created(event: Event) -> None:
 
 
 def publish_room_changed(event: Event) -> None:
-    room = _room(event.room_id)
+    room = event_room(event)
     if room is None:
         return
     envelope = {
@@ -76,16 +116,12 @@ def publish_room_changed(event: Event) -> None:
 
 
 def publish_message_updated(event: Event) -> None:
-    """A delivery status changed: the message is rendered again, replacing the old one."""
-    message = (
-        Message.objects.select_related("author")
-        .prefetch_related("attachments")
-        .filter(pk=event.data.get("message"))
-        .first()
-    )
-    room = _room(message.room_id) if message else None
-    if room is None:
+    """A delivery status changed, or a file arrived late: the message is rendered again,
+    replacing the old one."""
+    message = _message(event.data.get("message"))
+    if message is None:
         return
+    room = message.room
     html = render_to_string("rooms/room.html#message", {"message": message, "room": room})
     publish(
         [room_group(room.pk)],
@@ -93,10 +129,69 @@ def publish_message_updated(event: Event) -> None:
     )
 
 
+# Message actions: the changed message replaces its old rendering on every watching agent's page.
+MESSAGE_ACTION_EVENTS = {
+    "message.edited",
+    "message.deleted",
+    "message.reaction_changed",
+    "message.pinned",
+    "message.unpinned",
+}
+
+
+def _render_message(message_id: int | None) -> tuple[Message, str] | None:
+    message = message_with_details(message_id) if message_id else None
+    room = _room(message.room_id) if message else None
+    if room is None:
+        return None
+    return message, render_to_string("rooms/room.html#message", {"message": message, "room": room})
+
+
+def publish_message_action(event: Event) -> None:
+    rendered = _render_message(event.data.get("message"))
+    if rendered is None:
+        return
+    message, html = rendered
+    publish(
+        [room_group(message.room_id)],
+        {
+            "type": "message.updated",
+            "room": message.room_id,
+            "message": message.pk,
+            "thread": message.thread_parent_id,
+            "html": html,
+        },
+    )
+
+
+def publish_thread_reply(event: Event) -> None:
+    """An agent-internal reply: to the room's watching agents only (never to the contact)."""
+    rendered = _render_message(event.data.get("message"))
+    parent = _render_message(event.data.get("thread"))
+    if rendered is None or parent is None:
+        return
+    message, html = rendered
+    publish(
+        [room_group(message.room_id)],
+        {
+            "type": "message.thread_reply",
+            "room": message.room_id,
+            "message": message.pk,
+            "thread": message.thread_parent_id,
+            "html": html,
+            "parent_html": parent[1],
+        },
+    )
+
+
 def on_event(event: Event) -> None:
     if event.name == "message.created":
         publish_message_created(event)
-    elif event.name == "message.status_changed":
+    elif event.name in ("message.status_changed", "message.updated"):
         publish_message_updated(event)
+    elif event.name in MESSAGE_ACTION_EVENTS:
+        publish_message_action(event)
+    elif event.name == "message.thread_replied":
+        publish_thread_reply(event)
     elif event.name in ROOM_STATE_EVENTS:
         publish_room_changed(event)

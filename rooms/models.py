@@ -1,12 +1,15 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from directory.models import Channel, Contact
+from rooms import filetypes
+from rooms.message_actions import edit_window, within_edit_window
 
 
 class Tag(models.Model):
@@ -179,6 +182,16 @@ class Room(models.Model):
         return ""
 
 
+MESSAGE_ACTIONS = {
+    "link": "room-message",
+    "thread": "room-thread",
+    "edit": "room-message-edit",
+    "delete": "room-message-delete",
+    "react": "room-message-react",
+    "pin": "room-message-pin",
+}
+
+
 class Message(models.Model):
     class Kind(models.TextChoices):
         CONTACT = "contact", _("Contact")
@@ -222,6 +235,28 @@ class Message(models.Model):
     # What a channel adds to a message: a postback payload, a location, "sent from the page inbox".
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    # Message actions (rooms.services, "message actions"). A thread reply is agent-internal:
+    # never shown to the contact nor sent to their channel.
+    thread_parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("thread"),
+    )
+    reply_count = models.PositiveIntegerField(_("replies"), default=0)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pinned by"),
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -238,6 +273,52 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:40]}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def editable_until(self) -> datetime:
+        return self.created_at + edit_window()
+
+    def action_url(self, action: str) -> str:
+        """Where the shared message actions (rooms/message_actions.html) post or link."""
+        return reverse(MESSAGE_ACTIONS[action], args=[self.room_id, self.pk])
+
+    def is_editable_by(self, user_id: int | None, *, now: datetime | None = None) -> bool:
+        """The author's own agent message (or thread reply), not deleted, within the window.
+
+        Where it may be changed at all (not on a channel that already has it) is the service's
+        rule; this says only whether the author's time is not up.
+        """
+        return self.kind == self.Kind.AGENT and within_edit_window(
+            author_id=self.author_id,
+            user_id=user_id,
+            created_at=self.created_at,
+            deleted_at=self.deleted_at,
+            now=now,
+        )
+
+
+class MessageReaction(models.Model):
+    """An agent's emoji on a message of a customer room; agent-internal."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(_("emoji"), max_length=16)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="room_one_reaction")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id}"
 
 
 def attachment_path(attachment: "Attachment", filename: str) -> str:
@@ -264,4 +345,18 @@ class Attachment(models.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+        return self.kind == "image"
+
+    @property
+    def kind(self) -> str:
+        """`image`, `video` or `audio` when the page can show or play it; `file` otherwise."""
+        return filetypes.kind_of(self.content_type)
+
+    @property
+    def served_inline(self) -> bool:
+        """Shown by the browser itself; everything else is only ever a download."""
+        return self.kind != "file"
+
+    @property
+    def type_label(self) -> str:
+        return filetypes.label_of(self.content_type)

@@ -4,12 +4,13 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import DepartmentAgent, User
 from accounts.selectors import is_manager
-from rooms.models import Attachment, Message, Room
+from rooms.message_actions import summarise_reactions
+from rooms.models import Attachment, Message, MessageReaction, Room
 
 
 def rooms_visible_to(user: User) -> QuerySet[Room]:
@@ -40,15 +41,58 @@ def open_rooms_of(agent: User) -> QuerySet[Room]:
     )
 
 
+def with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Messages with what the room page shows of each: author, files, pin, reactions."""
+    return messages.select_related("author", "pinned_by").prefetch_related(
+        "attachments",
+        Prefetch("reactions", queryset=MessageReaction.objects.select_related("user")),
+    )
+
+
 def messages_of(room: Room, *, after_id: int | None = None, limit: int = 200) -> list[Message]:
-    """The room's latest messages in order (or those after a given id), files included."""
-    messages = Message.objects.filter(room=room).select_related("author")
-    messages = messages.prefetch_related("attachments")
+    """The room's latest messages in order (or those after a given id), files included; thread
+    replies are in their threads."""
+    messages = with_details(Message.objects.filter(room=room, thread_parent__isnull=True))
     if after_id:
-        return list(messages.filter(id__gt=after_id).order_by("id")[:limit])
-    latest = list(messages.order_by("-id")[:limit])
-    latest.reverse()
-    return latest
+        found = list(messages.filter(id__gt=after_id).order_by("id")[:limit])
+    else:
+        found = list(messages.order_by("-id")[:limit])
+        found.reverse()
+    summarise_reactions(found)
+    return found
+
+
+def get_message_for(user: User, room_id: int, message_id: int) -> Message:
+    """A message of a room the user may see; 404 alike for missing and not theirs."""
+    room = get_room_for(user, room_id)
+    message = with_details(Message.objects.filter(room=room, pk=message_id)).first()
+    if message is None:
+        raise Http404
+    message.room = room
+    summarise_reactions([message])
+    return message
+
+
+def message_with_details(message_id: int) -> Message | None:
+    found = with_details(Message.objects.filter(pk=message_id)).first()
+    if found is not None:
+        summarise_reactions([found])
+    return found
+
+
+def thread_of(parent: Message) -> list[Message]:
+    replies = list(with_details(Message.objects.filter(thread_parent=parent)).order_by("id")[:500])
+    summarise_reactions(replies)
+    return replies
+
+
+def pinned_of(room: Room) -> list[Message]:
+    pinned = with_details(
+        Message.objects.filter(room=room, pinned_at__isnull=False, deleted_at__isnull=True)
+    ).order_by("-pinned_at")
+    found = list(pinned[:100])
+    summarise_reactions(found)
+    return found
 
 
 def attachment_of(room: Room, token: str) -> Attachment:
@@ -92,7 +136,7 @@ def matching_messages(messages: QuerySet[Message], text: str) -> QuerySet[Messag
     words = search_words(text)
     if not words:
         return messages.none()
-    messages = messages.exclude(kind=Message.Kind.SYSTEM)
+    messages = messages.exclude(kind=Message.Kind.SYSTEM).filter(thread_parent__isnull=True)
     if connection.vendor == "postgresql":
         plain = " ".join((text or "").replace("\x00", " ").split())[:200]
         query = SearchQuery(plain, config=SEARCH_CONFIG, search_type="plain")
@@ -111,22 +155,27 @@ def search_room_messages(room: Room, text: str) -> list[Message]:
 def messages_from(room: Room, *, first_id: int, before_id: int, limit: int = 2000) -> list[Message]:
     """The room's messages from `first_id` up to (not including) `before_id`, in order: what a
     page showing only the latest messages lacks to show an older one."""
-    messages = Message.objects.filter(room=room, id__gte=first_id)
+    messages = Message.objects.filter(room=room, id__gte=first_id, thread_parent__isnull=True)
     if before_id:
         messages = messages.filter(id__lt=before_id)
-    messages = messages.select_related("author").prefetch_related("attachments")
-    return list(messages.order_by("id")[:limit])
+    found = list(with_details(messages).order_by("id")[:limit])
+    summarise_reactions(found)
+    return found
 
 
 def transcript_of(room: Room, *, limit: int = 5000) -> list[Message]:
-    """The room's whole history in order, files included (read-only views)."""
-    messages = Message.objects.filter(room=room).select_related("author")
+    """The room's whole history in order, files included (read-only views, and the transcript a
+    contact receives: thread replies are agent-internal, so never in it)."""
+    messages = Message.objects.filter(room=room, thread_parent__isnull=True)
+    messages = messages.select_related("author")
     return list(messages.prefetch_related("attachments").order_by("id")[:limit])
 
 
 ATTACHMENT_KINDS = {
     "image": Q(content_type__startswith="image/"),
     "pdf": Q(content_type="application/pdf"),
+    "video": Q(content_type__startswith="video/"),
+    "audio": Q(content_type__startswith="audio/"),
 }
 
 

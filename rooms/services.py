@@ -5,7 +5,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import filetype
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,12 +15,18 @@ from accounts.models import Department, User
 from accounts.selectors import is_manager
 from directory.models import Channel, Contact
 from omnichannel import events
+from rooms import filetypes
 from rooms.errors import (
     AgentFilesNotAllowed,
+    AlreadyOnChannel,
     CommentRequired,
+    EditWindowClosed,
     EmptyMessage,
     FileRejected,
+    InvalidEmoji,
     InvalidTag,
+    InvalidThread,
+    MessageDeleted,
     MessageTooLong,
     NotAllowed,
     NotServingRoom,
@@ -29,8 +34,10 @@ from rooms.errors import (
     RoomOnHold,
 )
 from rooms.formatting import MESSAGE_MAX_LENGTH, render_message
-from rooms.models import Attachment, Message, Room, Tag
+from rooms.message_actions import REACTIONS
+from rooms.models import Attachment, Message, MessageReaction, Room, Tag
 
+# What the website chat, the API channel and team chat accept: images and PDF files.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = {
     "image/jpeg": "jpg",
@@ -68,10 +75,30 @@ def _new_room_defaults(department: Department, now: datetime) -> dict:
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file a contact sent: its bytes and the name they gave it."""
+    """A file a contact sent: its bytes and the name they gave it.
+
+    `hint` is what the channel calls it ("audio"): it picks between two readings of one
+    container, never lets through bytes the content check refuses.
+    """
 
     name: str
     content: bytes
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class FilePolicy:
+    """Which contact files a channel keeps: the content types (judged by the bytes), the size,
+    and whether unrecognised bytes are kept anyway (as application/octet-stream, which is only
+    ever served as a download)."""
+
+    types: frozenset[str]
+    max_bytes: int
+    keep_unrecognised: bool = False
+
+
+# The website chat's and the API channel's rules; a channel that must keep more says so.
+CONTACT_FILES = FilePolicy(types=frozenset(ATTACHMENT_TYPES), max_bytes=ATTACHMENT_MAX_BYTES)
 
 
 def _clean_text(text: str) -> str:
@@ -84,18 +111,73 @@ def _clean_text(text: str) -> str:
     return text
 
 
-def check_contact_file(incoming: IncomingFile) -> str:
-    """The file's real content type, judged by its bytes; refuses anything but images and PDF."""
+def check_contact_file(incoming: IncomingFile, policy: FilePolicy = CONTACT_FILES) -> str:
+    """The file's real content type, judged by its bytes; refuses what `policy` does not keep
+    (by default anything but images and PDF)."""
     if not incoming.content:
         raise FileRejected(_("The file is empty."))
-    if len(incoming.content) > ATTACHMENT_MAX_BYTES:
+    if len(incoming.content) > policy.max_bytes:
         raise FileRejected(
-            _("Files are limited to %(mb)s MB.") % {"mb": ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            _("Files are limited to %(mb)s MB.") % {"mb": policy.max_bytes // (1024 * 1024)}
         )
-    kind = filetype.guess(incoming.content[:8192])
-    if kind is None or kind.mime not in ATTACHMENT_TYPES:
-        raise FileRejected(_("Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent."))
-    return kind.mime
+    found = filetypes.sniff(incoming.content, hint=incoming.hint)
+    if found in policy.types:
+        return found
+    if policy.keep_unrecognised:
+        return filetypes.OCTET_STREAM
+    raise FileRejected(_("Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent."))
+
+
+def _store_files(message: Message, checked: Iterable[tuple[IncomingFile, str]]) -> None:
+    for incoming, content_type in checked:
+        token = secrets.token_urlsafe(24)
+        attachment = Attachment(
+            message=message,
+            token=token,
+            name=(incoming.name or "file")[:255],
+            content_type=content_type,
+            size=len(incoming.content),
+        )
+        extension = filetypes.extension_for(content_type)
+        attachment.file.save(f"{token}.{extension}", ContentFile(incoming.content), save=False)
+        attachment.save()
+
+
+def complete_contact_message(
+    message: Message,
+    *,
+    revise: Callable[[str, dict], tuple[str, dict] | None],
+    files: Sequence[IncomingFile] = (),
+    policy: FilePolicy = CONTACT_FILES,
+) -> bool:
+    """Finish a contact's message stored before all it carried was at hand (a file that a
+    channel fetched later): add `files`, and the text and meta that `revise(text, meta)`
+    returns. `revise` runs on the locked row; None from it means there is nothing left to
+    do (another run did it), and then nothing is added. Records `message.updated`.
+    """
+    checked = [(incoming, check_contact_file(incoming, policy)) for incoming in files]
+    with transaction.atomic():
+        locked = Message.objects.select_for_update(of=("self",)).get(pk=message.pk)
+        if locked.kind != Message.Kind.CONTACT:
+            raise ValueError(f"Message {locked.pk} is not a contact's")
+        revised = revise(locked.text, dict(locked.meta or {}))
+        if revised is None:
+            return False
+        text, meta = revised
+        text = (text or "").replace("\x00", "").strip()[:MESSAGE_MAX_LENGTH]
+        if not text and not checked and not locked.attachments.exists():
+            text = locked.text
+        _store_files(locked, checked)
+        Message.objects.filter(pk=locked.pk).update(
+            text=text, html=render_message(text) if text else "", meta=meta
+        )
+        events.record(
+            "message.updated",
+            room=locked.room_id,
+            contact=locked.room.contact_id,
+            data={"message": locked.pk, "files": len(checked)},
+        )
+    return True
 
 
 def _system_message(room: Room, code: str, *, actor: User | None = None, **data) -> Message:
@@ -122,16 +204,18 @@ def receive_contact_message(
     sent_at: datetime | None = None,
     source: str = "",
     meta: dict | None = None,
+    file_policy: FilePolicy = CONTACT_FILES,
 ) -> Message:
     """Store what a contact wrote: appended to their open room, or opening a queued one.
 
     A repeat of an external id returns the message stored the first time. Takes the row lock
-    of the contact's open room (PostgreSQL) so metrics updates never interleave.
+    of the contact's open room (PostgreSQL) so metrics updates never interleave. Files are
+    kept by `file_policy` (the website chat's rules unless the channel says otherwise).
     """
     text = _clean_text(text)
     if not text and not files:
         raise EmptyMessage()
-    checked = [(incoming, check_contact_file(incoming)) for incoming in files]
+    checked = [(incoming, check_contact_file(incoming, file_policy)) for incoming in files]
     if external_id:
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
@@ -185,18 +269,7 @@ def _store_contact_message(
         meta=meta or {},
         created_at=sent_at or now,
     )
-    for incoming, content_type in checked:
-        token = secrets.token_urlsafe(24)
-        attachment = Attachment(
-            message=message,
-            token=token,
-            name=(incoming.name or "file")[:255],
-            content_type=content_type,
-            size=len(incoming.content),
-        )
-        extension = ATTACHMENT_TYPES[content_type]
-        attachment.file.save(f"{token}.{extension}", ContentFile(incoming.content), save=False)
-        attachment.save()
+    _store_files(message, checked)
     updates = {"last_message_at": now}
     if room.awaiting_reply_since is None:
         updates["awaiting_reply_since"] = message.created_at
@@ -661,3 +734,138 @@ def close_room_as_system(
         )
     current.refresh_from_db()
     return current
+
+
+# --- message actions: edit, delete, react, pin, reply in a thread --------------------------------
+# The same rules as team chat's (rooms.message_actions): an author changes their own message
+# within the edit window. In a customer room only its current agent (or a manager) acts; the
+# contact sees edits and deletions on the website chat, never reactions, pins or thread replies;
+# a message already on Facebook or an API channel stays as the customer got it.
+
+
+def _acting_on(user: User, message: Message) -> tuple[Room, Message]:
+    """The room and the message, locked in that order (PostgreSQL), for an action by `user`:
+    the room must be open and served by `user`, unless `user` is a manager. Call inside a
+    transaction."""
+    room = Room.objects.select_for_update(of=("self",)).get(pk=message.room_id)
+    if room.status == Room.Status.CLOSED:
+        raise RoomClosed()
+    serving = room.status == Room.Status.TAKEN and room.agent_id == user.pk
+    if not serving and not is_manager(user):
+        raise NotServingRoom()
+    current = Message.objects.select_for_update(of=("self",)).get(pk=message.pk)
+    if current.is_deleted:
+        raise MessageDeleted()
+    if current.kind == Message.Kind.SYSTEM:
+        raise NotAllowed()
+    return room, current
+
+
+def _own_changeable(user: User, room: Room, message: Message) -> None:
+    if message.kind != Message.Kind.AGENT or message.author_id != user.pk:
+        raise NotAllowed(_("You can only change your own messages."))
+    if not message.is_editable_by(user.pk):
+        raise EditWindowClosed()
+    if message.thread_parent_id is None and room.channel in CHANNELS_WITH_TRANSPORT:
+        raise AlreadyOnChannel(
+            _(
+                "This message was already sent to %(channel)s and the customer has it there: "
+                "it cannot be edited or deleted."
+            )
+            % {"channel": room.get_channel_display()}
+        )
+
+
+def _message_event(name: str, user: User, room: Room, message: Message, **data) -> None:
+    events.record(
+        name,
+        actor=user,
+        room=room,
+        contact=room.contact_id,
+        data={"message": message.pk, "thread": message.thread_parent_id, **data},
+    )
+
+
+def edit_room_message(user: User, message: Message, *, text: str) -> Message:
+    """The agent corrects their own message within the edit window; it shows as edited (to the
+    contact too, on the website chat)."""
+    text = _clean_text(text)
+    if not text:
+        raise EmptyMessage(_("Delete the message instead of emptying it."))
+    with transaction.atomic():
+        room, current = _acting_on(user, message)
+        _own_changeable(user, room, current)
+        Message.objects.filter(pk=current.pk).update(
+            text=text, html=render_message(text), edited_at=timezone.now()
+        )
+        _message_event("message.edited", user, room, current)
+    current.refresh_from_db()
+    return current
+
+
+def delete_room_message(user: User, message: Message) -> Message:
+    """The agent takes their own message back within the edit window; a marker stays."""
+    with transaction.atomic():
+        room, current = _acting_on(user, message)
+        _own_changeable(user, room, current)
+        Message.objects.filter(pk=current.pk).update(
+            text="", html="", deleted_at=timezone.now(), pinned_at=None, pinned_by=None
+        )
+        MessageReaction.objects.filter(message=current).delete()
+        _message_event("message.deleted", user, room, current)
+    current.refresh_from_db()
+    return current
+
+
+def toggle_room_reaction(user: User, message: Message, *, emoji: str) -> bool:
+    """React to a message with one of the offered emoji, or take it back; True when added."""
+    emoji = (emoji or "").strip()
+    if emoji not in REACTIONS:
+        raise InvalidEmoji()
+    with transaction.atomic():
+        room, current = _acting_on(user, message)
+        removed, _details = MessageReaction.objects.filter(
+            message=current, user=user, emoji=emoji
+        ).delete()
+        added = not removed
+        if added:
+            MessageReaction.objects.get_or_create(message=current, user=user, emoji=emoji)
+        _message_event("message.reaction_changed", user, room, current, emoji=emoji, added=added)
+    return added
+
+
+def set_room_message_pinned(user: User, message: Message, *, pinned: bool) -> Message:
+    """Pin a message of the room for the agents (or unpin it)."""
+    with transaction.atomic():
+        room, current = _acting_on(user, message)
+        changed = Message.objects.filter(pk=current.pk, pinned_at__isnull=pinned).update(
+            pinned_at=timezone.now() if pinned else None, pinned_by=user if pinned else None
+        )
+        if changed:
+            _message_event("message.pinned" if pinned else "message.unpinned", user, room, current)
+    current.refresh_from_db()
+    return current
+
+
+def reply_in_thread(user: User, parent: Message, *, text: str) -> Message:
+    """An agent-internal reply to a message (the contact's or an agent's): kept in its thread,
+    never shown to the contact nor sent to their channel."""
+    text = _clean_text(text)
+    if not text:
+        raise EmptyMessage()
+    with transaction.atomic():
+        room, current = _acting_on(user, parent)
+        if current.thread_parent_id is not None:
+            raise InvalidThread()
+        reply = Message.objects.create(
+            room=room,
+            kind=Message.Kind.AGENT,
+            author=user,
+            text=text,
+            html=render_message(text),
+            channel=room.channel,
+            thread_parent=current,
+        )
+        Message.objects.filter(pk=current.pk).update(reply_count=F("reply_count") + 1)
+        _message_event("message.thread_replied", user, room, reply)
+    return reply

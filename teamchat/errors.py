@@ -4,6 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from omnichannel.errors import DomainError
 
+# The message actions' refusals are the same in every kind of room.
+from rooms.errors import EditWindowClosed as EditWindowClosed
+from rooms.errors import InvalidEmoji as InvalidEmoji
+from rooms.errors import InvalidThread as InvalidThread
+from rooms.errors import MessageDeleted as MessageDeleted
+
 
 class InvalidName(DomainError):
     code = "invalid_name"
@@ -55,26 +61,6 @@ class EmptyMessage(DomainError):
 class MessageTooLong(DomainError):
     code = "message_too_long"
     default_message = _("The message is too long.")
-
-
-class EditWindowClosed(DomainError):
-    code = "edit_window_closed"
-    default_message = _("Messages can only be changed for a short while after sending.")
-
-
-class MessageDeleted(DomainError):
-    code = "message_deleted"
-    default_message = _("This message was deleted.")
-
-
-class InvalidThread(DomainError):
-    code = "invalid_thread"
-    default_message = _("Reply to a message of this room.")
-
-
-class InvalidEmoji(DomainError):
-    code = "invalid_emoji"
-    default_message = _("Choose one of the offered emoji.")
 
 
 class FilesNotAllowed(DomainError):

@@ -1,31 +1,27 @@
 """Agents talking to each other: channels, private groups, direct messages and teams."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The emoji and the edit window are the same in every kind of room.
+from rooms.message_actions import REACTIONS as REACTIONS
+from rooms.message_actions import edit_window, within_edit_window
+
 NAME_MAX_LENGTH = 50
-# The emoji offered to react with; nothing else is accepted.
-REACTIONS = (
-    "\U0001f44d",  # thumbs up
-    "\U0001f44e",  # thumbs down
-    "\U0001f604",  # smile
-    "\U0001f389",  # party
-    "\U0001f615",  # confused
-    "\u2764\ufe0f",  # heart
-    "\U0001f680",  # rocket
-    "\U0001f440",  # eyes
-    "\u2705",  # check mark
-    "\U0001f64f",  # thanks
-)
-
-
-def edit_window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "TEAMCHAT_EDIT_WINDOW_MINUTES", 15))
+CHAT_MESSAGE_ACTIONS = {
+    "link": "teamchat-message",
+    "thread": "teamchat-thread",
+    "edit": "teamchat-edit",
+    "delete": "teamchat-delete",
+    "react": "teamchat-react",
+    "pin": "teamchat-pin",
+}
 
 
 class Team(models.Model):
@@ -245,14 +241,18 @@ class ChatMessage(models.Model):
     def editable_until(self) -> datetime:
         return self.created_at + edit_window()
 
+    def action_url(self, action: str) -> str:
+        """Where the shared message actions (rooms/message_actions.html) post or link."""
+        return reverse(CHAT_MESSAGE_ACTIONS[action], args=[self.chat_id, self.pk])
+
     def is_editable_by(self, user_id: int | None, *, now: datetime | None = None) -> bool:
         """The author's own message, not deleted, within the edit window."""
-        return (
-            self.kind == self.Kind.USER
-            and self.author_id is not None
-            and self.author_id == user_id
-            and not self.is_deleted
-            and (now or timezone.now()) < self.editable_until
+        return self.kind == self.Kind.USER and within_edit_window(
+            author_id=self.author_id,
+            user_id=user_id,
+            created_at=self.created_at,
+            deleted_at=self.deleted_at,
+            now=now,
         )
 
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from rooms.message_actions import summarise_reactions as shared_summary
 from teamchat.models import (
     Chat,
     ChatMessage,
@@ -181,33 +182,21 @@ def sidebar_for(user: User) -> dict:
 # --- messages -----------------------------------------------------------------------------------
 
 
-def _with_details(messages: QuerySet[ChatMessage]) -> QuerySet[ChatMessage]:
+def with_details(messages: QuerySet[ChatMessage]) -> QuerySet[ChatMessage]:
     return messages.select_related("author", "pinned_by").prefetch_related(
         Prefetch("reactions", queryset=Reaction.objects.select_related("user")), "files"
     )
 
 
 def summarise_reactions(messages: list[ChatMessage]) -> list[ChatMessage]:
-    """Give each message `reaction_summary`: (emoji, count, user ids, names) per emoji."""
-    for message in messages:
-        grouped: dict[str, list[User]] = {}
-        for reaction in message.reactions.all():
-            grouped.setdefault(reaction.emoji, []).append(reaction.user)
-        message.reaction_summary = [
-            {
-                "emoji": emoji,
-                "count": len(users),
-                "user_ids": " ".join(str(u.pk) for u in users),
-                "names": ", ".join(u.display_name for u in users),
-            }
-            for emoji, users in grouped.items()
-        ]
+    """Give each message `reaction_summary` (see `rooms.message_actions`)."""
+    shared_summary(messages)
     return messages
 
 
 def messages_of(chat: Chat, *, after_id: int | None = None) -> list[ChatMessage]:
     """The chat's latest messages outside threads, oldest first (or those after an id)."""
-    messages = _with_details(ChatMessage.objects.filter(chat=chat, thread_parent__isnull=True))
+    messages = with_details(ChatMessage.objects.filter(chat=chat, thread_parent__isnull=True))
     if after_id:
         found = list(messages.filter(id__gt=after_id).order_by("id")[:MESSAGES_LIMIT])
     else:
@@ -219,7 +208,7 @@ def messages_of(chat: Chat, *, after_id: int | None = None) -> list[ChatMessage]
 def get_message_for(user: User, chat_id: int, message_id: int) -> ChatMessage:
     """A message of a chat the user may see; 404 otherwise."""
     chat = get_chat_for(user, chat_id)
-    message = _with_details(ChatMessage.objects.filter(chat=chat, pk=message_id)).first()
+    message = with_details(ChatMessage.objects.filter(chat=chat, pk=message_id)).first()
     if message is None:
         raise Http404
     message.chat = chat
@@ -227,17 +216,17 @@ def get_message_for(user: User, chat_id: int, message_id: int) -> ChatMessage:
 
 
 def message_with_details(message_id: int) -> ChatMessage | None:
-    found = _with_details(ChatMessage.objects.filter(pk=message_id).select_related("chat")).first()
+    found = with_details(ChatMessage.objects.filter(pk=message_id).select_related("chat")).first()
     return summarise_reactions([found])[0] if found else None
 
 
 def thread_of(parent: ChatMessage) -> list[ChatMessage]:
-    replies = _with_details(ChatMessage.objects.filter(thread_parent=parent)).order_by("id")
+    replies = with_details(ChatMessage.objects.filter(thread_parent=parent)).order_by("id")
     return summarise_reactions(list(replies[:500]))
 
 
 def pinned_of(chat: Chat) -> list[ChatMessage]:
-    pinned = _with_details(
+    pinned = with_details(
         ChatMessage.objects.filter(chat=chat, pinned_at__isnull=False, deleted_at__isnull=True)
     ).order_by("-pinned_at")
     return summarise_reactions(list(pinned[:100]))

@@ -28,6 +28,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_webhook_subscriptions():
+    """The webhook subscriptions a process keeps do not outlive the test (rolled back) that
+    created them."""
+    from integrations.webhooks.services import forget_subscriptions
+
+    forget_subscriptions()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -104,6 +104,7 @@ class CallbackDeliveryAdmin(admin.ModelAdmin):
         "status",
         "attempt_count",
         "next_attempt_at",
+        "claimed_at",
         "last_error",
         "created_at",
         "finished_at",

@@ -58,6 +58,8 @@ class CallbackDelivery(models.Model):
     )
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Set while one worker holds the current attempt (a lease): no second sender meanwhile.
+    claimed_at = models.DateTimeField(_("attempt started"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -1,16 +1,19 @@
 """The only writers of API channels and their callback deliveries.
 
 Inbound: an external system's message opens or joins a room exactly like the website chat's.
-Outbound: each agent reply in an API room is one callback delivery, sent after commit by a
-task, retried with exponential back-off a bounded number of times; the message shows the
-outcome (sent, or failed with the reason).
+Outbound: each agent reply in an API room is one callback delivery, inserted with its task in
+one transaction and sent by that task, retried with exponential back-off a bounded number of
+times; the message shows the outcome (sent, or failed with the reason). The sweeper queues again
+a delivery whose task was lost; the receiver dedupes on X-Omnichannel-Delivery.
 """
 
+import logging
 import secrets
 from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -26,6 +29,8 @@ from omnichannel.models import Event
 from rooms import services as room_services
 from rooms.api.serializers import MessageOutputSerializer
 from rooms.models import Message, Room
+
+logger = logging.getLogger(__name__)
 
 
 def create_api_channel(
@@ -164,21 +169,49 @@ def on_event(event: Event) -> CallbackDelivery | None:
             delivery, created = CallbackDelivery.objects.get_or_create(
                 event=event, defaults={"channel": channel, "message": message}
             )
+            if created:
+                schedule(delivery.pk)
     except IntegrityError:
         return None  # A concurrent dispatch of the same event inserted it first.
-    if created:
-        schedule(delivery.pk)
     return delivery
 
 
 def schedule(delivery_id: int, *, run_after: datetime | None = None) -> None:
+    """Enqueue the delivery's next attempt in the current transaction (tasks are rows too)."""
     from integrations.apichannel.tasks import send_callback
 
-    def enqueue() -> None:
-        task = send_callback.using(run_after=run_after) if run_after else send_callback
-        task.enqueue(delivery_id)
+    task = send_callback.using(run_after=run_after) if run_after else send_callback
+    task.enqueue(delivery_id)
 
-    transaction.on_commit(enqueue, robust=True)
+
+def requeue_lost(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue again pending callbacks that are overdue and have no task waiting to run (see
+    `integrations.webhooks.services.requeue_lost`). Returns how many."""
+    from integrations.apichannel.tasks import send_callback
+
+    now = now or timezone.now()
+    cutoff = now - transport.lost_task_grace()
+    overdue = (
+        CallbackDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - transport.claim_lease()))
+        .filter(
+            Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+        )
+        .order_by("pk")
+    )
+    with transaction.atomic():
+        ids = list(
+            overdue.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[
+                :limit
+            ]
+        )
+        waiting = transport.ids_with_queued_task(send_callback, ids)
+        lost = [pk for pk in ids if pk not in waiting]
+        for delivery_id in lost:
+            schedule(delivery_id)
+    if lost:
+        logger.warning("Queued again %s API channel callbacks whose task was lost", len(lost))
+    return len(lost)
 
 
 def callback_payload(delivery: CallbackDelivery) -> dict:
@@ -234,9 +267,13 @@ def attempt_callback(delivery_id: int, *, now: datetime | None = None) -> dateti
         _finish(delivery, DeliveryStatus.FAILED, now, error="The message is no longer pending.")
         return None
     number = delivery.attempt_count + 1
-    claimed = CallbackDelivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
-    ).update(attempt_count=number, next_attempt_at=None)
+    claimed = (
+        CallbackDelivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - transport.claim_lease()))
+        .update(attempt_count=number, next_attempt_at=None, claimed_at=now)
+    )
     if not claimed:
         return None
     if channel.enabled and channel.callback_url:
@@ -280,7 +317,7 @@ def attempt_callback(delivery_id: int, *, now: datetime | None = None) -> dateti
             return None
         next_at = now + transport.backoff(number)
         CallbackDelivery.objects.filter(pk=delivery.pk).update(
-            next_attempt_at=next_at, last_error=outcome.error[:2000]
+            next_attempt_at=next_at, claimed_at=None, last_error=outcome.error[:2000]
         )
         schedule(delivery.pk, run_after=next_at)
         return next_at
@@ -288,5 +325,9 @@ def attempt_callback(delivery_id: int, *, now: datetime | None = None) -> dateti
 
 def _finish(delivery: CallbackDelivery, status: str, now: datetime, *, error: str = "") -> None:
     CallbackDelivery.objects.filter(pk=delivery.pk).update(
-        status=status, finished_at=now, next_attempt_at=None, last_error=error[:2000]
+        status=status,
+        finished_at=now,
+        next_attempt_at=None,
+        claimed_at=None,
+        last_error=error[:2000],
     )

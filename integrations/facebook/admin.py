@@ -8,7 +8,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from integrations.facebook.models import ClosingMessage, Delivery, Page, WebhookEvent, mask_secret
+from integrations.facebook.models import (
+    AttachmentDownload,
+    ClosingMessage,
+    Delivery,
+    Page,
+    WebhookEvent,
+    mask_secret,
+)
 from integrations.facebook.services import inbound, pages
 from omnichannel.errors import DomainError
 
@@ -221,6 +228,37 @@ class DeliveryAdmin(admin.ModelAdmin):
         "parts_sent",
         "mids",
         "echo_mid",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AttachmentDownload)
+class AttachmentDownloadAdmin(admin.ModelAdmin):
+    """Contacts' attachments whose first download failed: retried by the worker and sweeper."""
+
+    list_display = ["id", "kind", "name", "status", "attempts", "next_attempt_at", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["name", "last_error"]
+    raw_id_fields = ["message"]
+    readonly_fields = [
+        "message",
+        "position",
+        "kind",
+        "name",
+        "url",
+        "note",
+        "status",
+        "attempts",
+        "next_attempt_at",
         "last_error",
         "created_at",
         "updated_at",

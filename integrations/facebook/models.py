@@ -169,3 +169,49 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class AttachmentDownload(models.Model):
+    """A contact's attachment whose fetch failed for now: tried again until kept or given up.
+
+    Its message is stored meanwhile, showing the link and a note (`note`, a line of the text)
+    that the file is not kept yet; settling the download replaces that line.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        KEPT = "kept", _("Kept")
+        FAILED = "failed", _("Failed")
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="+", verbose_name=_("message")
+    )
+    # The attachment's place in the message's meta["attachments"].
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=20)
+    url = models.TextField(_("URL"))
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    note = models.TextField(_("note"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    # The try made when the message arrived counts as the first.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("attachment download")
+        verbose_name_plural = _("attachment downloads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "position"], name="fb_one_download_per_attachment"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="fb_download_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"

@@ -15,3 +15,10 @@ def send_delivery(delivery_id: int) -> str:
     from integrations.facebook.services.outbound import send_delivery as send
 
     return send(delivery_id)
+
+
+@task
+def fetch_attachment(download_id: int) -> str:
+    from integrations.facebook.services.attachments import retry_download
+
+    return retry_download(download_id)

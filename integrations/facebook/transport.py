@@ -7,6 +7,7 @@ access log ever carries one.
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -167,28 +168,49 @@ def user_profile(*, token: str, psid: str) -> dict:
 
 
 _FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.IGNORECASE)
+DEFAULT_DOWNLOAD_SECONDS = 120.0
+
+
+def name_in_url(url: str) -> str:
+    """The file name an attachment's address ends with (Facebook's CDN keeps one there)."""
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])[:200]
+
+
+def _too_big(max_bytes: int) -> GraphError:
+    return GraphError(
+        f"The attachment is bigger than {max_bytes / (1024 * 1024):g} MB.", transient=False
+    )
 
 
 def download(url: str, *, max_bytes: int) -> Download:
-    """Fetch an attachment (its URL expires soon); refuses more than max_bytes."""
+    """Fetch an attachment (its URL expires soon); refuses more than max_bytes.
+
+    Besides the connect and read timeouts, the whole transfer has a deadline
+    (FACEBOOK_DOWNLOAD_SECONDS), so a server trickling bytes cannot hold a worker.
+    """
     if urlsplit(url).scheme not in {"http", "https"}:
         raise GraphError("The attachment has no web address.", transient=False)
+    deadline = time.monotonic() + getattr(
+        settings, "FACEBOOK_DOWNLOAD_SECONDS", DEFAULT_DOWNLOAD_SECONDS
+    )
     try:
         with _session().get(url, timeout=_timeout(), stream=True) as response:
             if response.status_code != 200:
                 raise GraphError(
                     f"The attachment could not be downloaded (HTTP {response.status_code}).",
-                    transient=response.status_code >= 500,
+                    transient=response.status_code >= 500 or response.status_code == 429,
                     status=response.status_code,
                 )
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise GraphError("The attachment is too big to keep.", transient=False)
+                raise _too_big(max_bytes)
             chunks, size = [], 0
             for chunk in response.iter_content(64 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise GraphError("The attachment is too big to keep.", transient=False)
+                    raise _too_big(max_bytes)
+                if time.monotonic() > deadline:
+                    raise requests.Timeout()
                 chunks.append(chunk)
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             disposition = _FILENAME.search(response.headers.get("Content-Disposition", ""))
@@ -199,6 +221,6 @@ def download(url: str, *, max_bytes: int) -> Download:
             f"The attachment could not be downloaded ({type(error).__name__}).", transient=True
         ) from None
     name = unquote(disposition.group(1)) if disposition else ""
-    if not name:
-        name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    return Download(content=b"".join(chunks), content_type=content_type, name=name[:200])
+    return Download(
+        content=b"".join(chunks), content_type=content_type, name=name[:200] or name_in_url(url)
+    )

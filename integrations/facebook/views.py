@@ -2,6 +2,8 @@
 
 import json
 import logging
+import threading
+import time
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -15,6 +17,21 @@ from omnichannel import throttle
 logger = logging.getLogger(__name__)
 
 CHALLENGE_MAX_LENGTH = 200
+# The pages' app secrets are read at most this often by a process: a call signed by a secret
+# (or naming a page) the copy does not know reads them again at once, so a page added in admin
+# works from its first call; a secret changed or a page removed stops being accepted within it
+# (a removed page's calls are then stored and skipped by processing, which reads the pages).
+SIGNING_PAGES_SECONDS = 5.0
+_signing_lock = threading.Lock()
+_signing: tuple[float, list[tuple[str, str]]] | None = None
+
+
+def _signing_pages(*, fresh: bool = False) -> list[tuple[str, str]]:
+    global _signing
+    with _signing_lock:
+        if fresh or _signing is None or _signing[0] <= time.monotonic():
+            _signing = (time.monotonic() + SIGNING_PAGES_SECONDS, selectors.signing_pages())
+        return _signing[1]
 
 
 @csrf_exempt
@@ -54,10 +71,13 @@ def _receive(request: HttpRequest) -> HttpResponse:
     body = request.read(limit + 1)
     if len(body) > limit:
         return HttpResponse("Payload too large", status=413, content_type="text/plain")
-    pages = selectors.signing_pages()
-    secret = matching_secret(
-        request.headers.get(SIGNATURE_HEADER), body, {secret for _id, secret in pages}
-    )
+    header = request.headers.get(SIGNATURE_HEADER)
+    pages = _signing_pages()
+    secret = matching_secret(header, body, {secret for _id, secret in pages})
+    if secret is None:
+        # Perhaps a page added since the process's copy was read.
+        pages = _signing_pages(fresh=True)
+        secret = matching_secret(header, body, {secret for _id, secret in pages})
     if secret is None:
         logger.warning("Facebook webhook refused: missing or wrong signature")
         return HttpResponse("Forbidden", status=403, content_type="text/plain")
@@ -71,6 +91,14 @@ def _receive(request: HttpRequest) -> HttpResponse:
     # A page id is trusted only when the secret that signed the call is that page's.
     vouched = {page_id for page_id, page_secret in pages if page_secret == secret}
     claimed = entry_page_ids(payload)
+    if any(page_id not in vouched for page_id in claimed):
+        # Perhaps a page of the same app added since: judged on the pages as they are now.
+        pages = _signing_pages(fresh=True)
+        secret = matching_secret(header, body, {secret for _id, secret in pages})
+        if secret is None:
+            logger.warning("Facebook webhook refused: signed by a secret no longer configured")
+            return HttpResponse("Forbidden", status=403, content_type="text/plain")
+        vouched = {page_id for page_id, page_secret in pages if page_secret == secret}
     trusted = [page_id for page_id in claimed if page_id in vouched]
     unknown = [page_id[:64] for page_id in claimed if page_id not in vouched]
     if unknown:

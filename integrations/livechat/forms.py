@@ -13,3 +13,10 @@ class VisitorMessageForm(forms.Form):
     file = forms.FileField(label=_("Attach a file"), required=False, allow_empty_file=True)
     # Offered outside business hours, so an agent can answer a visitor who has left.
     email = forms.EmailField(label=_("Your e-mail"), required=False, max_length=254)
+    # Made by the widget for each message; a retry with the same id stores nothing new.
+    client_id = forms.RegexField(
+        label=_("Message id"),
+        required=False,
+        regex=r"^[A-Za-z0-9-]{8,64}$",
+        error_messages={"invalid": _("The message id must be 8 to 64 letters, digits or dashes.")},
+    )

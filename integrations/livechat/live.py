@@ -8,7 +8,7 @@ from directory.models import Channel
 from omnichannel.models import Event
 from omnichannel.realtime import publish, publish_each, visitor_group
 from queues.selectors import queue_positions, served_per_minute, wait_minutes
-from rooms.models import Room
+from rooms.live import event_room
 
 VISITOR_EVENTS = {
     "message.created",
@@ -16,6 +16,9 @@ VISITOR_EVENTS = {
     "room.returned",
     "room.closed",
     "room.transferred",
+    # An agent edited or deleted a message the visitor has: their widget shows it again.
+    "message.edited",
+    "message.deleted",
 }
 
 
@@ -64,10 +67,9 @@ def publish_queue_positions(department_id: int) -> int:
 def _queue_departments(event: Event) -> set[int]:
     data = event.data or {}
     departments = {data.get("department"), data.get("previous_department")} - {None}
-    if not departments and event.room_id:
-        departments = set(
-            Room.objects.filter(pk=event.room_id).values_list("department_id", flat=True)
-        )
+    room = event_room(event) if not departments else None
+    if room is not None:
+        departments = {room.department_id}
     return departments
 
 
@@ -77,13 +79,17 @@ def on_event(event: Event) -> None:
             publish_queue_positions(department_id)
     if event.name not in VISITOR_EVENTS or not event.room_id:
         return
-    room = Room.objects.filter(pk=event.room_id, channel=Channel.LIVECHAT).only(
-        "contact_id", "status"
-    )
-    room = room.first()
-    if room is None:
+    if (event.data or {}).get("thread"):
+        return  # thread replies are agent-internal: the visitor never hears of them
+    room = event_room(event)
+    if room is None or room.channel != Channel.LIVECHAT:
         return
     publish(
         [visitor_group(room.contact_id)],
-        {"type": "conversation.changed", "status": room.status, "event": event.name},
+        {
+            "type": "conversation.changed",
+            "status": room.status,
+            "event": event.name,
+            "message": (event.data or {}).get("message"),
+        },
     )

@@ -106,7 +106,10 @@ def _known_contact(digest: str) -> Contact | None:
 def _visitor_messages(contact: Contact, after_id: int) -> list[Message]:
     """The contact's own website-chat messages (every room of theirs), after a message id."""
     messages = (
-        Message.objects.filter(room__contact=contact, room__channel=Channel.LIVECHAT)
+        # Thread replies are the agents' own notes, never shown to the visitor.
+        Message.objects.filter(
+            room__contact=contact, room__channel=Channel.LIVECHAT, thread_parent__isnull=True
+        )
         .select_related("author")
         .prefetch_related("attachments")
     )
@@ -169,6 +172,7 @@ def send_message(request: HttpRequest, department: Department, digest: str) -> J
         files.append(IncomingFile(name=upload.name, content=upload.read(ATTACHMENT_MAX_BYTES + 1)))
     name = form.cleaned_data["name"]
     email = form.cleaned_data["email"]
+    client_id = form.cleaned_data["client_id"]
     try:
         # One transaction, so a refused message leaves no contact behind.
         with transaction.atomic():
@@ -177,12 +181,24 @@ def send_message(request: HttpRequest, department: Department, digest: str) -> J
             )
             if name and not created:
                 contact = directory_services.rename_contact_if_nameless(contact, name)
+            # The widget's id for the message, unique per contact: a retry after a lost answer
+            # gets the message stored the first time (a concurrent one, via the service).
+            external_id = f"livechat:{contact.pk}:{client_id}" if client_id else None
+            if external_id:
+                stored = (
+                    Message.objects.filter(channel=Channel.LIVECHAT, external_id=external_id)
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if stored is not None:
+                    return JsonResponse({"id": stored}, status=200)
             message = room_services.receive_contact_message(
                 contact=contact,
                 channel=Channel.LIVECHAT,
                 department=department,
                 text=form.cleaned_data["text"],
                 files=files,
+                external_id=external_id,
             )
             # Outside business hours the message still waits in the queue, marked as left.
             if not productivity_selectors.business_status(department).is_open:

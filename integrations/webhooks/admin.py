@@ -139,6 +139,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "status",
         "attempt_count",
         "next_attempt_at",
+        "claimed_at",
         "last_error",
         "created_at",
         "finished_at",

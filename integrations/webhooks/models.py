@@ -12,6 +12,9 @@ WEBHOOK_EVENTS = (
     ("room.returned", _("Room returned to the queue")),
     ("room.transferred", _("Room transferred")),
     ("room.closed", _("Room closed")),
+    ("room.held", _("Room put on hold")),
+    ("room.resumed", _("Room resumed from hold")),
+    ("room.service_level_changed", _("Room priority or SLA changed")),
     ("message.created", _("Message created (contact, agent or system)")),
     ("message.status_changed", _("Message delivery status changed")),
     ("contact.created", _("Contact created")),
@@ -78,6 +81,8 @@ class Delivery(models.Model):
     )
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Set while one worker holds the current attempt (a lease): no second sender meanwhile.
+    claimed_at = models.DateTimeField(_("attempt started"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -44,11 +44,30 @@ def _contact(contact_id: int | None) -> dict | None:
     return ContactOutputSerializer(contact).data if contact else {"id": contact_id}
 
 
+def _priority_name(value: object) -> str | None:
+    return Room.Priority(value).name.lower() if value in Room.Priority.values else None
+
+
+def _room_change(event: Event) -> dict:
+    """What the room event itself says, as of when it happened (the room is read later)."""
+    if event.name == "room.resumed":
+        return {"by_contact": bool(event.data.get("by_contact"))}
+    if event.name == "room.service_level_changed":
+        return {
+            "priority": _priority_name(event.data.get("priority")),
+            "previous_priority": _priority_name(event.data.get("previous_priority")),
+            "first_response_due_at": event.data.get("first_response_due_at"),
+            "previous_first_response_due_at": event.data.get("previous_first_response_due_at"),
+        }
+    return {}
+
+
 def build_payload(event: Event) -> dict:
     """{"id", "event", "created_at", "actor", "data": {...the resources...}}."""
     data: dict = {}
     if event.name.startswith("room."):
         data["room"] = _room(event.room_id)
+        data.update(_room_change(event))
     elif event.name.startswith("message."):
         data["message"] = _message(event.data.get("message"))
         data["room"] = _room(event.room_id)

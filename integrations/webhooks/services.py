@@ -1,17 +1,25 @@
 """The only writers of webhook subscriptions, deliveries and attempts.
 
 Fan-out runs after the event's transaction committed (an `omnichannel.events` subscriber): it
-inserts one delivery per (subscription, event), so a repeated dispatch is a no-op, and
-enqueues its send. A send is one attempt; a failed one is retried with exponential back-off
-until the retry window ends; a subscription that failed for a whole window is disabled.
+inserts one delivery per (subscription, event), so a repeated dispatch is a no-op, and its task
+in the same transaction (tasks live in the database), so no delivery is left without one. A send
+is one attempt, claimed for a lease; a failed one is retried with exponential back-off until the
+retry window ends; a subscription that failed for a whole window is disabled. The sweeper queues
+again a delivery whose task was lost anyway (a worker killed mid-send, a queue emptied by hand).
+
+The enabled subscriptions are kept per process and read again when a shared version counter
+moves (bumped after every committed change), so fan-out does not query them for every event.
 """
 
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -108,6 +116,7 @@ def update_subscription(
     if changes:
         with transaction.atomic():
             Subscription.objects.filter(pk=subscription.pk).update(**changes)
+            subscriptions_changed()
         subscription.refresh_from_db()
     return subscription
 
@@ -118,17 +127,90 @@ def delete_subscription(by: User | None, subscription: Subscription) -> None:
         Subscription.objects.filter(pk=subscription.pk).delete()
 
 
+# --- the enabled subscriptions, kept per process --------------------------------------------------
+
+SUBSCRIPTIONS_VERSION_KEY = "webhooks:subscriptions:version"
+# A backstop for a cache that other processes do not share (local memory in development).
+SUBSCRIPTIONS_MAX_AGE_SECONDS = 60.0
+
+_kept_lock = threading.Lock()
+_kept: dict = {"version": None, "at": 0.0, "subscriptions": None}
+
+
+# After the cache failed, fan-out reads the database for this long without trying it again
+# (each try waits for the cache's connect timeout).
+CACHE_RETRY_SECONDS = 10.0
+_cache_down_until = 0.0
+
+
+def _shared_version() -> str | None:
+    """The version counter every process sees; None when the cache cannot be read."""
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        version = cache.get(SUBSCRIPTIONS_VERSION_KEY)
+        if version is None:
+            cache.add(SUBSCRIPTIONS_VERSION_KEY, secrets.token_hex(8), timeout=None)
+            version = cache.get(SUBSCRIPTIONS_VERSION_KEY)
+    except Exception:  # The cache (Redis) is down: read the database instead.
+        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+        logger.warning("Webhook subscriptions read without the cache", exc_info=True)
+        return None
+    return version
+
+
+def _bump_version() -> None:
+    forget_subscriptions()
+    try:
+        cache.set(SUBSCRIPTIONS_VERSION_KEY, secrets.token_hex(8), timeout=None)
+    except Exception:  # Others catch up within SUBSCRIPTIONS_MAX_AGE_SECONDS.
+        logger.warning("Could not announce a webhook subscription change", exc_info=True)
+
+
+def subscriptions_changed() -> None:
+    """Every process reads the subscriptions again: now, and once more after the current
+    transaction commits (a process that read them in between read the old rows)."""
+    _bump_version()
+    transaction.on_commit(_bump_version, robust=True)
+
+
+def forget_subscriptions() -> None:
+    """Drop this process's copy (the next fan-out reads the database)."""
+    with _kept_lock:
+        _kept.update(version=None, at=0.0, subscriptions=None)
+
+
+def enabled_subscriptions() -> list[Subscription]:
+    """The enabled subscriptions, from this process's copy while it is current."""
+    version = _shared_version()
+    now = time.monotonic()
+    with _kept_lock:
+        if (
+            version is not None
+            and _kept["subscriptions"] is not None
+            and _kept["version"] == version
+            and now - _kept["at"] < SUBSCRIPTIONS_MAX_AGE_SECONDS
+        ):
+            return _kept["subscriptions"]
+    subscriptions = list(Subscription.objects.filter(enabled=True))
+    if version is not None:
+        with _kept_lock:
+            _kept.update(version=version, at=now, subscriptions=subscriptions)
+    return subscriptions
+
+
 # --- fan-out ------------------------------------------------------------------------------------
 
 
 def fan_out(event: Event) -> list[Delivery]:
-    """Insert the event's deliveries (one per interested subscription) and enqueue them.
+    """Insert the event's deliveries (one per interested subscription), each with its task.
 
     Unique per (subscription, event): a second dispatch of the same event inserts nothing.
     """
     if event.name not in WEBHOOK_EVENT_NAMES:
         return []
-    wanted = [s for s in Subscription.objects.filter(enabled=True) if s.wants(event.name)]
+    wanted = [s for s in enabled_subscriptions() if s.wants(event.name)]
     if not wanted:
         return []
     payload = build_payload(event)
@@ -137,28 +219,62 @@ def fan_out(event: Event) -> list[Delivery]:
         try:
             with transaction.atomic():
                 delivery, new = Delivery.objects.get_or_create(
-                    subscription=subscription,
+                    subscription_id=subscription.pk,
                     event=event,
                     defaults={"event_name": event.name, "payload": payload},
                 )
+                if new:
+                    schedule(delivery.pk)
         except IntegrityError:
-            continue  # A concurrent dispatch of the same event inserted it first.
+            # A concurrent dispatch of the same event inserted it first, or the subscription
+            # was deleted since this process read it.
+            continue
         if new:
             created.append(delivery)
-    for delivery in created:
-        schedule(delivery.pk)
     return created
 
 
 def schedule(delivery_id: int, *, run_after: datetime | None = None) -> None:
-    """Enqueue the delivery's next attempt once the current transaction commits."""
+    """Enqueue the delivery's next attempt in the current transaction (tasks are rows too):
+    the row and its task commit together or not at all."""
     from integrations.webhooks.tasks import send_webhook
 
-    def enqueue() -> None:
-        task = send_webhook.using(run_after=run_after) if run_after else send_webhook
-        task.enqueue(delivery_id)
+    task = send_webhook.using(run_after=run_after) if run_after else send_webhook
+    task.enqueue(delivery_id)
 
-    transaction.on_commit(enqueue, robust=True)
+
+def requeue_lost(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue again pending deliveries that are overdue and have no task waiting to run.
+
+    Overdue: due (next attempt, or creation) longer ago than the grace period, and not held by
+    a live claim. A delivery whose task is queued (workers behind) is left alone, and rows are
+    locked while checked, so two sweepers do not queue one delivery twice. Returns how many.
+    """
+    from integrations.webhooks.tasks import send_webhook
+
+    now = now or timezone.now()
+    cutoff = now - transport.lost_task_grace()
+    overdue = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - transport.claim_lease()))
+        .filter(
+            Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+        )
+        .order_by("pk")
+    )
+    with transaction.atomic():
+        ids = list(
+            overdue.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[
+                :limit
+            ]
+        )
+        waiting = transport.ids_with_queued_task(send_webhook, ids)
+        lost = [pk for pk in ids if pk not in waiting]
+        for delivery_id in lost:
+            schedule(delivery_id)
+    if lost:
+        logger.warning("Queued again %s webhook deliveries whose task was lost", len(lost))
+    return len(lost)
 
 
 def redeliver(by: User | None, delivery: Delivery) -> Delivery:
@@ -166,7 +282,10 @@ def redeliver(by: User | None, delivery: Delivery) -> Delivery:
     _check_manager(by)
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), finished_at=None
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            finished_at=None,
+            claimed_at=None,
         )
         schedule(delivery.pk)
     delivery.refresh_from_db()
@@ -195,9 +314,13 @@ def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> dateti
         _finish(delivery, DeliveryStatus.FAILED, now, error=_("The subscription is disabled."))
         return None
     number = delivery.attempt_count + 1
-    claimed = Delivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
-    ).update(attempt_count=number, next_attempt_at=None)
+    claimed = (
+        Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.PENDING, attempt_count=delivery.attempt_count
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - transport.claim_lease()))
+        .update(attempt_count=number, next_attempt_at=None, claimed_at=now)
+    )
     if not claimed:
         return None
     outcome = transport.post_signed(
@@ -258,7 +381,7 @@ def _after_failure(
         return None
     next_at = min(now + transport.backoff(number), deadline)
     Delivery.objects.filter(pk=delivery.pk).update(
-        next_attempt_at=next_at, last_error=outcome.error
+        next_attempt_at=next_at, claimed_at=None, last_error=outcome.error
     )
     schedule(delivery.pk, run_after=next_at)
     return next_at
@@ -275,11 +398,18 @@ def disable_failing(subscription: Subscription, *, now: datetime) -> None:
         )
         Delivery.objects.filter(
             Q(subscription=subscription) & Q(status=DeliveryStatus.PENDING)
-        ).update(status=DeliveryStatus.FAILED, finished_at=now, last_error=reason[:500])
+        ).update(
+            status=DeliveryStatus.FAILED, finished_at=now, claimed_at=None, last_error=reason[:500]
+        )
+        subscriptions_changed()
     logger.warning("Webhook subscription %s disabled after a day of failures", subscription.pk)
 
 
 def _finish(delivery: Delivery, status: str, now: datetime, *, error: str = "") -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=status, finished_at=now, next_attempt_at=None, last_error=error[:2000]
+        status=status,
+        finished_at=now,
+        next_attempt_at=None,
+        claimed_at=None,
+        last_error=error[:2000],
     )

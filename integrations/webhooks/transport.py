@@ -64,6 +64,42 @@ def signature_is_valid(
     return hmac.compare_digest(sign(secret, stamped, body), signature or "")
 
 
+def claim_lease() -> timedelta:
+    """How long a claimed attempt holds its delivery: well past the longest send it can make.
+
+    A worker killed in the middle of a send leaves its claim; after the lease the sweeper
+    queues the delivery again (the receiver may then see it twice, with the same delivery id).
+    """
+    timeout = float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10))
+    return timedelta(seconds=max(60.0, 6 * timeout))
+
+
+def lost_task_grace() -> timedelta:
+    """A pending delivery due this long ago with no queued task lost its task."""
+    return timedelta(seconds=getattr(settings, "DELIVERY_LOST_TASK_SECONDS", 120))
+
+
+def ids_with_queued_task(task, ids: list[int]) -> set[int]:
+    """Of these ids, those for which the database queue holds a task not yet run.
+
+    Empty when tasks do not go through the database (a test backend): nothing is waiting then.
+    """
+    from django.tasks import task_backends
+
+    backend = task_backends[task.backend]
+    if not ids or type(backend).__module__.split(".")[0] != "django_tasks_db":
+        return set()
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status=TaskResultStatus.READY,
+        args_kwargs__args__0__in=ids,
+    ).values_list("args_kwargs", flat=True)
+    return {row["args"][0] for row in rows}
+
+
 def backoff(attempt_number: int) -> timedelta:
     """Wait before attempt n+1: 30 s, 1 min, 2 min, ... doubling, at most an hour."""
     exponent = min(max(attempt_number - 1, 0), 20)

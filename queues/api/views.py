@@ -47,7 +47,9 @@ class QueueRoomViewSet(RoomViewSet):
     @extend_schema(request=None, responses=RoomOutputSerializer)
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None):
-        """Take a queued room (409 when another agent took it first)."""
+        """Take a queued room: 409 `room_already_taken` when another agent took it first, 400
+        `max_chats_reached` while the caller serves their maximum of simultaneous chats (chats
+        on hold left out; a maximum of 0 takes none)."""
         room = services.take_room(request.user, self.get_object())
         return self.render(room)
 
@@ -93,7 +95,8 @@ class QueueRoomViewSet(RoomViewSet):
     @extend_schema(request=None, responses=RoomOutputSerializer)
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        """Take the serving agent's room off hold (refused at their maximum of chats)."""
+        """Take the serving agent's room off hold (400 `max_chats_reached` at their maximum of
+        simultaneous chats)."""
         room = services.resume_room(request.user, self.get_object())
         return self.render(room)
 

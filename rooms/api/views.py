@@ -91,7 +91,8 @@ class RoomMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return (
-            Message.objects.filter(room=self.get_room())
+            # Thread replies are the agents' internal notes, kept out of the history.
+            Message.objects.filter(room=self.get_room(), thread_parent__isnull=True)
             .select_related("author")
             .prefetch_related("attachments")
         )

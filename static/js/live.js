@@ -153,7 +153,12 @@
     "message.created": messageCreated,
     "message.updated": (event) => { if (event.room === roomId) window.roomPage?.replace(event.html); },
     "room.changed": roomChanged,
-    "my_rooms.changed": () => { refreshSidebar(); refreshCounters(); },
+    "my_rooms.changed": () => {
+      refreshSidebar();
+      refreshCounters();
+      // Take it! on a queued chat depends on how many chats this agent serves.
+      if (document.querySelector("[data-take]")) refreshRoomState();
+    },
     "room.assigned": (event) => {
       const text = event.comment
         ? interpolate(gettext("You were given the chat with %(contact)s: %(comment)s"), event, true)

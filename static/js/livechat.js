@@ -27,6 +27,7 @@
   let pollTimer = null;
   let polling = false;
   let pollAgain = false;
+  let changedAgain = 0;
 
   // Some browsers block storage in third-party iframes; the chat then lasts as long as the page.
   const memory = new Map();
@@ -130,7 +131,15 @@
     let added = null;
     for (const item of fragment.content.querySelectorAll("li[data-message-id]")) {
       const id = Number(item.dataset.messageId);
-      if (id <= lastId) continue; // a slow answer arriving after a newer one
+      if (id <= lastId) {
+        // A message shown already: replaced only when an agent edited or deleted it since.
+        const shown = list.querySelector(`li[data-message-id="${id}"]`);
+        if (shown && shown.dataset.version !== item.dataset.version) {
+          shown.replaceWith(item);
+          localiseTimes(item);
+        }
+        continue;
+      }
       list.append(item);
       lastId = id;
       added = item;
@@ -142,17 +151,20 @@
     document.dispatchEvent(new CustomEvent("livechat:rendered", { detail: fragment.content }));
   }
 
-  async function poll() {
+  async function poll(changedId = 0) {
     const token = visitorToken();
     if (!token) return;
     if (polling) {
       // A message was just sent while a poll was on its way: fetch once more afterwards.
       pollAgain = true;
+      if (changedId) changedAgain = changedId;
       return;
     }
     polling = true;
     try {
-      const url = `${root.dataset.conversationUrl}?after=${lastId}`;
+      // An edited or deleted message is fetched again with everything after it.
+      const after = changedId > 0 && changedId <= lastId ? changedId - 1 : lastId;
+      const url = `${root.dataset.conversationUrl}?after=${after}`;
       const response = await fetch(url, {
         headers: { "X-Visitor-Token": token },
         cache: "no-store",
@@ -165,7 +177,9 @@
     }
     if (pollAgain) {
       pollAgain = false;
-      await poll();
+      const changed = changedAgain;
+      changedAgain = 0;
+      await poll(changed);
     }
   }
 
@@ -207,7 +221,7 @@
         if (reconnected) poll();
       } else if (event.type === "conversation.changed") {
         if (typingNote) typingNote.hidden = true;
-        poll();
+        poll(Number(event.message) || 0);
       } else if (event.type === "typing" && typingNote) {
         typingNote.hidden = !event.active;
       }
@@ -236,6 +250,26 @@
     }, 3000);
   });
 
+  // Each message carries an id made here: sending it again after a lost answer (the same text
+  // and file) reuses the id, so the server stores it once.
+  let draft = { id: null, key: null };
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) {
+      return crypto.randomUUID();
+    }
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function clientIdFor(file) {
+    const key = JSON.stringify([textInput.value, file ? [file.name, file.size] : null]);
+    if (draft.key !== key) {
+      draft = { id: newClientId(), key };
+    }
+    return draft.id;
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     hideError();
@@ -245,6 +279,7 @@
       return;
     }
     const body = new FormData(form);
+    body.set("client_id", clientIdFor(file));
     storage.set(nameKey, nameInput.value.trim());
     sendButton.disabled = true;
     try {
@@ -254,6 +289,7 @@
         headers: { "X-Visitor-Token": visitorToken({ create: true }) },
       });
       if (response.ok) {
+        draft = { id: null, key: null };
         textInput.value = "";
         fileInput.value = "";
         clearTimeout(typingTimer);

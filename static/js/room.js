@@ -26,6 +26,7 @@
       added = true;
     });
     if (added) messages.lastElementChild?.scrollIntoView({ block: "end" });
+    window.messageActions?.mark(messages);
   }
 
   async function poll() {
@@ -148,6 +149,8 @@
   function bind() { bindComposer(); bindTags(); bindToggles(); }
 
   function replace(html) {
+    // Message actions replace a message wherever it shows (the list, a thread, the pins).
+    if (window.messageActions) { window.messageActions.replace(html); return; }
     const holder = document.createElement("template");
     holder.innerHTML = html.trim();
     const fresh = holder.content.querySelector("[data-message-id]");
@@ -156,7 +159,74 @@
   }
 
   window.roomPage = { append, poll, typing, bind, replace };
+  // Message actions, the same as team chat's (message_actions.js); threads are agent-internal
+  // and open in the side panel.
+  const actions = window.messageActions;
+  const panel = document.getElementById("chat-panel");
+
+  async function openPanel(url) {
+    if (!panel) { window.location.assign(url); return; }
+    const response = await actions.request(url);
+    if (!response.ok) { actions.notice(await response.text()); return; }
+    panel.innerHTML = await response.text();
+    panel.hidden = false;
+    actions.mark(panel);
+    panel.querySelector("textarea")?.focus();
+  }
+
+  function threadReplies(threadId) {
+    return document.querySelector(`#thread-replies[data-thread="${threadId}"]`);
+  }
+
+  function bindActions() {
+    if (!actions) return;
+    actions.bind({ copied: roomElement.dataset.textCopied });
+    document.addEventListener("click", (event) => {
+      const opener = event.target.closest("[data-open-panel]");
+      if (opener) {
+        event.preventDefault();
+        openPanel(opener.getAttribute("href"));
+      } else if (event.target.closest("[data-close-panel]") && panel) {
+        panel.hidden = true;
+        panel.innerHTML = "";
+      }
+    });
+    document.addEventListener("submit", async (event) => {
+      const form = event.target;
+      if (!form.matches("[data-thread-composer]")) return;
+      event.preventDefault();
+      const field = form.querySelector("textarea");
+      if (!field.value.trim()) return;
+      const response = await actions.request(form.action, { method: "POST", body: new FormData(form) });
+      const box = form.querySelector("[data-composer-error]");
+      if (!response.ok) {
+        box.textContent = await response.text();
+        box.hidden = false;
+        return;
+      }
+      field.value = "";
+      box.hidden = true;
+      actions.insert(threadReplies(form.closest("[data-thread-panel]").dataset.threadPanel), await response.text());
+    });
+    document.addEventListener("keydown", (event) => {
+      const form = event.target.closest?.("[data-thread-composer]");
+      if (form && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    const liveHandlers = window.omnichannelLive?.handlers;
+    if (liveHandlers) {
+      liveHandlers["message.thread_reply"] = (event) => {
+        if (event.room !== roomId) return;
+        actions.insert(threadReplies(event.thread), event.html);
+        if (event.parent_html) actions.replace(event.parent_html);
+      };
+    }
+  }
+
   bind();
+  bindActions();
   messages.lastElementChild?.scrollIntoView({ block: "end" });
   setInterval(() => { if (!liveOpen()) poll(); }, 2500);
 })();

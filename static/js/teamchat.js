@@ -150,51 +150,20 @@
 
   // --- the chat page ----------------------------------------------------------------------------
 
-  function markMessages(root) {
-    const now = Date.now();
-    root.querySelectorAll("[data-chat-message]").forEach((item) => {
-      const mine = Number(item.dataset.author) === me;
-      item.toggleAttribute("data-mine", mine);
-      const until = Date.parse(item.dataset.editUntil || "");
-      const editable = mine && !item.classList.contains("deleted") && now < until;
-      item.toggleAttribute("data-can-edit", editable);
-      item.querySelectorAll("[data-reactors]").forEach((button) => {
-        const reacted = button.dataset.reactors.split(" ").includes(String(me));
-        button.setAttribute("aria-pressed", String(reacted));
-      });
-      item.querySelectorAll(".mention[data-mention]").forEach((mention) => {
-        const target = mention.dataset.mention;
-        mention.classList.toggle("mention-me", target === String(me) || target === "here");
-      });
+  // Edit, delete, reactions, pins and copy link are shared with customer rooms
+  // (message_actions.js); what only team chat marks is the reader's own mentions.
+  const actions = () => window.messageActions;
+
+  function markMentions(item) {
+    item.querySelectorAll(".mention[data-mention]").forEach((mention) => {
+      const target = mention.dataset.mention;
+      mention.classList.toggle("mention-me", target === String(me) || target === "here");
     });
   }
 
-  function insertMessage(list, html) {
-    if (!list || !html) return false;
-    let added = false;
-    parse(html).querySelectorAll("[data-chat-message]").forEach((item) => {
-      const existing = list.querySelector(`[data-chat-message="${item.dataset.chatMessage}"]`);
-      if (existing) { existing.replaceWith(item); return; }
-      list.appendChild(item);
-      added = true;
-      if (Number(item.dataset.chatMessage) > Number(list.dataset.lastId || 0)) {
-        list.dataset.lastId = item.dataset.chatMessage;
-      }
-    });
-    markMessages(list);
-    if (added) list.lastElementChild?.scrollIntoView({ block: "end" });
-    return added;
-  }
-
-  function replaceMessage(html) {
-    const fresh = parse(html).querySelector("[data-chat-message]");
-    if (!fresh) return;
-    document.querySelectorAll(`[data-chat-message="${fresh.dataset.chatMessage}"]`).forEach((old) => {
-      const copy = fresh.cloneNode(true);
-      old.replaceWith(copy);
-      markMessages(copy.parentElement || document);
-    });
-  }
+  const markMessages = (root) => actions().mark(root);
+  const insertMessage = (list, html) => actions().insert(list, html);
+  const replaceMessage = (html) => actions().replace(html);
 
   function bindComposer(composer, onSent) {
     if (!composer || composer.dataset.bound) return;
@@ -349,56 +318,11 @@
         panel.innerHTML = "";
         return;
       }
-      const copy = event.target.closest("[data-copy-link]");
-      if (copy) {
-        event.preventDefault();
-        const url = new URL(copy.getAttribute("href"), window.location.href).href;
-        try { await navigator.clipboard.writeText(url); } catch (error) { window.prompt("", url); }
-        announce(root.dataset.textCopied || url);
-        return;
-      }
-      const edit = event.target.closest("[data-edit]");
-      if (edit) {
-        event.preventDefault();
-        const item = edit.closest("[data-chat-message]");
-        const response = await request(edit.getAttribute("href"));
-        if (!response.ok) { notice(await response.text(), "error"); return; }
-        const form = parse(await response.text()).querySelector("[data-edit-form]");
-        const bodyBox = item.querySelector(".body");
-        if (!form || !bodyBox) return;
-        bodyBox.hidden = true;
-        bodyBox.after(form);
-        form.querySelector("textarea").focus();
-        return;
-      }
-      const cancel = event.target.closest("[data-edit-cancel]");
-      if (cancel) {
-        event.preventDefault();
-        const form = cancel.closest("[data-edit-form]");
-        const item = form.closest("[data-chat-message]");
-        form.remove();
-        if (item) item.querySelector(".body").hidden = false;
-      }
     });
 
     document.addEventListener("submit", async (event) => {
       const form = event.target;
-      if (form.matches("[data-chat-action]")) {
-        event.preventDefault();
-        if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-        const response = await post(form.action, new FormData(form));
-        if (response.ok) replaceMessage(await response.text());
-        else notice(await response.text(), "error");
-      } else if (form.matches("[data-edit-form]")) {
-        event.preventDefault();
-        const response = await post(form.action, new FormData(form));
-        if (response.ok) replaceMessage(await response.text());
-        else {
-          const box = form.querySelector("[data-composer-error]");
-          box.textContent = await response.text();
-          box.hidden = false;
-        }
-      } else if (form.matches("[data-panel-action]") && panel && !panel.hidden) {
+      if (form.matches("[data-panel-action]") && panel && !panel.hidden) {
         event.preventDefault();
         const response = await post(form.action, new FormData(form));
         if (response.ok) { panel.innerHTML = await response.text(); markMessages(panel); }
@@ -406,28 +330,16 @@
       }
     });
 
-    document.addEventListener("keydown", (event) => {
-      if (event.target.closest?.("[data-edit-form]") && event.key === "Enter" && !event.shiftKey) {
-        event.preventDefault();
-        event.target.closest("[data-edit-form]").requestSubmit();
-      }
-    });
-
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") page.markRead();
     });
 
-    markMessages(document);
+    actions().bind({ copied: root.dataset.textCopied, extra: markMentions });
     bindComposers();
     list?.lastElementChild?.scrollIntoView({ block: "end" });
     document.querySelector(".chat-footer textarea")?.focus();
     page.markRead();
     setInterval(() => { if (!liveOpen()) page.poll(); }, 3000);
-    // Edit and delete disappear when the edit window closes.
-    setInterval(() => markMessages(document), 30000);
-    if (window.location.hash.startsWith("#message-")) {
-      document.querySelector(window.location.hash)?.scrollIntoView({ block: "center" });
-    }
     return page;
   }
 

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from rooms.templatetags.message_actions import editable_by, reacted_by
 from teamchat.models import Chat, ChatMessage
 from teamchat.selectors import sidebar_for
 
@@ -42,15 +43,9 @@ def initial(text: str) -> str:
     return text[:1].upper() or "?"
 
 
-@register.filter
-def editable_by(message: ChatMessage, user) -> bool:
-    return bool(getattr(user, "pk", None)) and message.is_editable_by(user.pk)
-
-
-@register.filter
-def reacted_by(summary: dict, user) -> bool:
-    pk = getattr(user, "pk", None)
-    return bool(pk) and str(pk) in summary.get("user_ids", "").split()
+# The same as in customer rooms.
+register.filter("editable_by", editable_by)
+register.filter("reacted_by", reacted_by)
 
 
 @register.filter

@@ -6,6 +6,7 @@ from accounts.models import User
 from directory.models import Channel
 from directory.services import get_or_create_contact
 from rooms.services import receive_contact_message
+from tests.factories import make_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -106,16 +107,72 @@ def test_agent_cannot_switch_a_colleagues_queue(api_as, agent, other_agent):
     assert other_agent.queue_enabled
 
 
-def test_manager_promotes_and_moves_an_agent(api_as, supervisor, agent, other_department):
+def test_manager_moves_an_agent(api_as, supervisor, agent, other_department):
     response = api_as(supervisor).patch(
-        f"{V1}/agents/{agent.pk}/",
-        {"role": "manager", "departments": [other_department.pk], "max_chats": 9},
+        f"{V1}/agents/{agent.pk}/", {"departments": [other_department.pk], "max_chats": 9}
     )
 
     body = response.json()
-    assert body["role"] == "manager"
     assert [d["slug"] for d in body["departments"]] == ["sales"]
     assert body["max_chats"] == 9
+
+
+def test_superuser_manager_promotes_an_agent(api_as, agent):
+    boss = make_manager(username="boss", is_superuser=True)
+
+    response = api_as(boss).patch(f"{V1}/agents/{agent.pk}/", {"role": "manager"})
+
+    assert response.json()["role"] == "manager"
+
+
+def test_manager_cannot_promote_an_agent_and_nothing_changes(api_as, supervisor, agent):
+    response = api_as(supervisor).patch(
+        f"{V1}/agents/{agent.pk}/", {"role": "manager", "max_chats": 9}
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "manager_required"
+    agent.refresh_from_db()
+    assert (agent.is_staff, agent.max_chats) == (False, 5)
+
+
+def test_manager_cannot_create_a_manager(api_as, supervisor, department):
+    response = api_as(supervisor).post(
+        f"{V1}/agents/",
+        {
+            "username": "climber",
+            "password": "a long pass phrase 42",
+            "role": "manager",
+            "departments": [department.pk],
+        },
+    )
+
+    assert response.status_code == 403
+    assert not User.objects.filter(username="climber").exists()
+
+
+def test_manager_cannot_change_a_fellow_manager(api_as, supervisor):
+    peer = make_manager(username="peer")
+
+    response = api_as(supervisor).patch(f"{V1}/agents/{peer.pk}/", {"email": "x@example.com"})
+
+    assert response.status_code == 403
+    peer.refresh_from_db()
+    assert peer.email != "x@example.com"
+
+
+def test_limited_manager_cannot_place_an_agent_outside_their_departments(
+    api_as, department, other_department, agent
+):
+    limited = make_manager(username="limited", departments=[department])
+    limited.supervised_departments.set([department])
+
+    response = api_as(limited).patch(
+        f"{V1}/agents/{agent.pk}/", {"departments": [other_department.pk]}
+    )
+
+    assert response.status_code == 403
+    assert list(agent.departments.all()) == [department]
 
 
 def test_queue_cannot_be_switched_on_without_a_department_and_nothing_changes(

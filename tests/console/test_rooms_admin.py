@@ -1,9 +1,11 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
+from django.utils import timezone
 
 from omnichannel.models import Event
 from queues.services import take_room
@@ -246,3 +248,102 @@ def test_scoped_manager_cannot_act_on_another_department(client, support_manager
 
     sales_room.refresh_from_db()
     assert sales_room.status == Room.Status.QUEUED
+
+
+def test_rooms_list_counts_only_up_to_its_cap(client, manager, write_as_contact, monkeypatch):
+    from omnichannel.supervision import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    for visitor in ("v1", "v2", "v3"):
+        write_as_contact(visitor=visitor)
+    client.force_login(manager)
+
+    page = client.get(CHANGELIST).content.decode()
+
+    assert "2+ rooms" in page
+
+
+def test_rooms_list_below_the_cap_gives_the_exact_count(client, manager, write_as_contact):
+    for visitor in ("v1", "v2", "v3"):
+        write_as_contact(visitor=visitor)
+    client.force_login(manager)
+
+    page = client.get(CHANGELIST).content.decode()
+
+    assert "3 rooms" in page
+
+
+def opened_on(monkeypatch, write_as_contact, day: str, visitor: str) -> Room:
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(f"{day}T12:00:00").replace(
+        tzinfo=timezone.get_current_timezone()
+    )
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    room = write_as_contact(visitor=visitor, name=f"Opened {day}").room
+    monkeypatch.undo()
+    return room
+
+
+def test_rooms_filtered_by_a_range_of_days_include_both_ends(
+    client, manager, write_as_contact, monkeypatch
+):
+    for day in ("2026-03-01", "2026-03-02", "2026-03-04", "2026-03-05"):
+        opened_on(monkeypatch, write_as_contact, day, visitor=day)
+    client.force_login(manager)
+
+    page = client.get(
+        CHANGELIST, {"created_at__from": "2026-03-02", "created_at__to": "2026-03-04"}
+    ).content.decode()
+
+    assert "Opened 2026-03-02" in page
+    assert "Opened 2026-03-04" in page
+    assert "Opened 2026-03-01" not in page
+    assert "Opened 2026-03-05" not in page
+
+
+def test_rooms_range_filter_ignores_a_bound_that_is_not_a_date(client, manager, queued_room):
+    client.force_login(manager)
+
+    response = client.get(CHANGELIST, {"created_at__from": "yesterday"})
+
+    assert response.status_code == 200
+    assert "is not a date" in response.content.decode()
+    assert queued_room.contact.display_name in response.content.decode()
+
+
+def test_rooms_range_filter_accepts_the_last_day_of_the_calendar(client, manager, queued_room):
+    client.force_login(manager)
+
+    response = client.get(CHANGELIST, {"created_at__to": "9999-12-31"})
+
+    assert response.status_code == 200
+    assert queued_room.contact.display_name in response.content.decode()
+
+
+def test_rooms_date_presets_still_filter(client, manager, write_as_contact, monkeypatch):
+    opened_on(monkeypatch, write_as_contact, "2020-01-01", visitor="old")
+    write_as_contact(visitor="new", name="Opened today")
+    client.force_login(manager)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = today + timedelta(days=1)
+
+    # The "Today" link's own parameters.
+    page = client.get(
+        CHANGELIST, {"created_at__gte": str(today), "created_at__lt": str(tomorrow)}
+    ).content.decode()
+
+    assert "Opened today" in page
+    assert "Opened 2020-01-01" not in page
+
+
+def test_each_listed_room_has_its_action_checkbox_with_an_escaped_label(
+    client, manager, write_as_contact
+):
+    room = write_as_contact(visitor="x", name="<b>Bold</b> Bea").room
+    client.force_login(manager)
+
+    page = client.get(CHANGELIST).content.decode()
+
+    assert f'name="_selected_action" value="{room.pk}" class="action-select"' in page
+    assert "<b>Bold</b>" not in page

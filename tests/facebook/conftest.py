@@ -21,6 +21,8 @@ OTHER_APP_SECRET = "another-app-secret-987654"
 ACCESS_TOKEN = "EAAGfaketoken1234567890"
 VERIFY_TOKEN = "verify-me-please"
 PSID = "9001"
+# The first bytes of an MP4 video, as the format begins; the rest does not matter to us.
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free" + b"\x00" * 64
 
 
 def millis(moment: datetime | None = None) -> int:

@@ -170,32 +170,6 @@ def test_text_and_attachment_are_stored_together(deliver, page, graph):
     assert message.attachments.count() == 1
 
 
-@pytest.mark.parametrize("kind", ["video", "audio"])
-def test_media_the_core_cannot_keep_is_shown_as_a_link(deliver, page, graph, kind):
-    url = graph.file_url(f"clip.{kind}")
-    media = {"type": kind, "payload": {"url": url}}
-
-    deliver(payload(entry(attachment_message([media], mid="m_media"))))
-
-    message = Message.objects.get(external_id="m_media")
-    assert url in message.text
-    assert message.meta["attachments"] == [{"type": kind, "url": url}]
-    assert not Attachment.objects.exists()
-
-
-def test_file_of_a_type_the_core_refuses_is_shown_as_a_link(deliver, page, graph):
-    graph.files["notes.docx"] = ("application/octet-stream", b"PK\x03\x04 not really a pdf")
-    url = graph.file_url("notes.docx")
-
-    deliver(
-        payload(entry(attachment_message([{"type": "file", "payload": {"url": url}}], mid="m_f")))
-    )
-
-    message = Message.objects.get(external_id="m_f")
-    assert "notes.docx (not kept)" in message.text and url in message.text
-    assert message.meta["attachments"][0]["stored"] is False
-
-
 def test_location_is_shown_with_its_coordinates(deliver, page):
     location = {
         "type": "location",
@@ -219,33 +193,6 @@ def test_shared_link_fallback_is_shown_with_its_link(deliver, page):
     deliver(payload(entry(attachment_message([fallback], mid="m_fb"))))
 
     assert "An article https://example.com/article" in Message.objects.get(external_id="m_fb").text
-
-
-def test_attachment_download_that_fails_for_now_is_retried_later(deliver, page, graph, tasks):
-    graph.files["photo.png"] = ("image/png", PNG)
-    graph.fail_files("server_error")
-    image = {"type": "image", "payload": {"url": graph.file_url("photo.png")}}
-
-    deliver(payload(entry(attachment_message([image], mid="m_img"))))
-
-    assert [outcome for name, outcome in tasks.ran] == ["retry", "processed"]
-    assert Message.objects.get(external_id="m_img").attachments.count() == 1
-
-
-def test_attachment_that_never_downloads_is_kept_as_a_link_after_the_last_try(
-    deliver, page, graph, tasks
-):
-    graph.fail_files("server_error", times=10)
-    url = graph.file_url("photo.png")
-
-    deliver(
-        payload(entry(attachment_message([{"type": "image", "payload": {"url": url}}], mid="m_i")))
-    )
-
-    message = Message.objects.get(external_id="m_i")
-    assert url in message.text
-    assert message.meta["attachments"][0]["stored"] is False
-    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
 
 
 def test_postback_is_stored_as_the_persons_message_with_its_payload(deliver, page):

@@ -106,6 +106,23 @@ def test_transfer_of_a_chat_that_moved_meanwhile_changes_nothing(
     assert taken_room.agent == other_agent
 
 
+def test_transfer_to_a_department_with_an_overlong_comment_is_refused_and_changes_nothing(
+    taken_room, agent, department, other_department
+):
+    with pytest.raises(CommentRequired, match="limited to 2000 characters"):
+        transfer_room(
+            agent,
+            taken_room,
+            other_department,
+            expected_status="taken",
+            expected_agent_id=agent.pk,
+            comment="x" * 2001,
+        )
+
+    taken_room.refresh_from_db()
+    assert (taken_room.department_id, taken_room.agent_id) == (department.pk, agent.pk)
+
+
 def test_transfer_to_a_disabled_department_is_refused_and_changes_nothing(
     taken_room, agent, other_department
 ):

@@ -85,6 +85,8 @@ OWN_ACTION = "L L L 404 302 404 404 L"
 API = "401 401 401 200 200 200 200 401"
 API_ROOM = "401 401 401 404 200 200 200 401"
 API_MANAGER = "401 401 401 403 403 200 200 401"
+API_OWN = "401 401 401 404 200 404 404 401"  # the agent's own private chat or team
+API_INVALID = "401 401 401 400 400 400 400 401"  # an empty body
 STAFF = "A A A A A 200 200 A"
 # Who sees the room's contact in a list: its department's agent and managers.
 SEES_ROOM = "- - - n y y y -"
@@ -118,6 +120,26 @@ ROWS: dict[str, Row] = {
     "rooms/<int:room_id>/messages/<int:message_id>/retry/": Row(
         "post", "/rooms/{room}/messages/{reply}/retry/", ROOM_ACTION
     ),
+    # Message actions: the room's agent and managers act (a refusal also redirects back).
+    "rooms/<int:room_id>/messages/<int:message_id>/": Row(
+        "get", "/rooms/{room}/messages/{reply}/", ROOM_ACTION
+    ),
+    "rooms/<int:room_id>/messages/<int:message_id>/edit/": Row(
+        "post", "/rooms/{room}/messages/{reply}/edit/", ROOM_ACTION, {"text": "Edited"}
+    ),
+    "rooms/<int:room_id>/messages/<int:message_id>/delete/": Row(
+        "post", "/rooms/{room}/messages/{reply}/delete/", ROOM_ACTION
+    ),
+    "rooms/<int:room_id>/messages/<int:message_id>/react/": Row(
+        "post", "/rooms/{room}/messages/{reply}/react/", ROOM_ACTION, {"emoji": "👍"}
+    ),
+    "rooms/<int:room_id>/messages/<int:message_id>/pin/": Row(
+        "post", "/rooms/{room}/messages/{reply}/pin/", ROOM_ACTION
+    ),
+    "rooms/<int:room_id>/threads/<int:message_id>/": Row(
+        "get", "/rooms/{room}/threads/{reply}/", ROOM
+    ),
+    "rooms/<int:room_id>/pinned/": Row("get", "/rooms/{room}/pinned/", ROOM),
     "rooms/<int:room_id>/files/<str:token>/": Row("get", "/rooms/{room}/files/{file}/", ROOM),
     "rooms/<int:room_id>/information/": Row("get", "/rooms/{room}/information/", ROOM),
     "rooms/<int:room_id>/tools/contact/": Row("get", "/rooms/{room}/tools/contact/", ROOM),
@@ -220,6 +242,30 @@ ROWS: dict[str, Row] = {
         "post", "/api/v1/rooms/{room}/messages/{reply}/retry/", "401 401 401 404 403 403 403 401"
     ),
     "api/v1/^tags/$": Row("get", "/api/v1/tags/", API),
+    # Team chat over the API: the agent's private group and team are 404 to everyone else.
+    "api/v1/^chats/$": Row("get", "/api/v1/chats/", API, None, "agents-only", SEES_OWN),
+    "api/v1/^chats/direct/$": Row("post", "/api/v1/chats/direct/", API_INVALID),
+    "api/v1/^chats/(?P<pk>[0-9]+)/$": Row("get", "/api/v1/chats/{chat}/", API_OWN),
+    "api/v1/^chats/(?P<pk>[0-9]+)/invite/$": Row(
+        "post", "/api/v1/chats/{chat}/invite/", "401 401 401 404 400 404 404 401"
+    ),
+    "api/v1/^chats/(?P<pk>[0-9]+)/join/$": Row(
+        "post", "/api/v1/chats/{chat}/join/", "401 401 401 404 403 404 404 401"
+    ),
+    "api/v1/^chats/(?P<pk>[0-9]+)/leave/$": Row(
+        "post", "/api/v1/chats/{chat}/leave/", "401 401 401 404 204 404 404 401"
+    ),
+    "api/v1/^chats/(?P<pk>[0-9]+)/read/$": Row(
+        "post", "/api/v1/chats/{chat}/read/", "401 401 401 404 204 404 404 401"
+    ),
+    "api/v1/^chats/(?P<chat_id>[0-9]+)/messages/$": Row(
+        "get", "/api/v1/chats/{chat}/messages/", API_OWN, None, CHAT_TEXT, SEES_OWN
+    ),
+    "api/v1/^teams/$": Row("get", "/api/v1/teams/", API, None, "night-shift", SEES_OWN),
+    "api/v1/^teams/(?P<pk>[0-9]+)/$": Row("get", "/api/v1/teams/{team}/", API_OWN),
+    "api/v1/^teams/(?P<pk>[0-9]+)/join/$": Row(
+        "post", "/api/v1/teams/{team}/join/", "401 401 401 404 403 404 404 401"
+    ),
     "api/v1/^webhooks/$": Row("get", "/api/v1/webhooks/", API_MANAGER),
     "api/v1/^webhooks/(?P<pk>[0-9]+)/$": Row(
         "get", "/api/v1/webhooks/{subscription}/", API_MANAGER
@@ -345,13 +391,14 @@ SCOPED_EDIT = ("200 200 200 200 200 302", "200 200 302 302 302 302")
 SCOPED_READ = ("200 403 200 403 200 302", "200 403 302 403 302 302")
 ADMIN_MODELS = {
     "auth.group": (NO_ACCESS, NO_ACCESS),
-    "django_tasks_database.dbtaskresult": (NO_ACCESS, NO_ACCESS),
+    "django_tasks_database.dbtaskresult": (READ_ONLY, READ_ONLY),
     "axes.accessattempt": (NO_ACCESS, NO_ACCESS),
     "axes.accesslog": (NO_ACCESS, NO_ACCESS),
     "axes.accessfailurelog": (NO_ACCESS, NO_ACCESS),
     "teamchat.chat": (NO_ACCESS, NO_ACCESS),
     "teamchat.team": (NO_ACCESS, NO_ACCESS),
-    "authtoken.tokenproxy": (FULL, FULL),
+    # A token has no page of its own (its name is its key): list, create and revoke only.
+    "authtoken.tokenproxy": ("200 200 404 302 404 302", "200 200 404 302 404 302"),
     "omnichannel.event": (READ_ONLY, READ_ONLY),
     "admin.logentry": (READ_ONLY, READ_ONLY),
     "accounts.user": SCOPED_EDIT,
@@ -368,6 +415,7 @@ ADMIN_MODELS = {
     "facebook.closingmessage": (FULL, FULL),
     "facebook.webhookevent": (REVIEW, REVIEW),
     "facebook.delivery": (REVIEW, REVIEW),
+    "facebook.attachmentdownload": (REVIEW, REVIEW),
     "apichannel.apichannel": (FULL, FULL),
     "apichannel.callbackdelivery": (REVIEW, REVIEW),
     "webhooks.subscription": ("200 200 200 200 200 302", "200 200 200 200 200 302"),

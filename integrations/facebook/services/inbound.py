@@ -19,15 +19,13 @@ from directory.models import Channel, Contact
 from directory.services import get_or_create_contact
 from integrations.facebook import selectors, transport, webhook
 from integrations.facebook.models import Delivery, Page, WebhookEvent
+from integrations.facebook.services import attachments
 from integrations.facebook.services.pages import clear_token_flag, flag_token
 from omnichannel.errors import DomainError
 from rooms.formatting import MESSAGE_MAX_LENGTH
 from rooms.models import Message
 from rooms.services import (
-    ATTACHMENT_MAX_BYTES,
-    IncomingFile,
     advance_delivery,
-    check_contact_file,
     receive_contact_message,
     record_outside_agent_message,
     set_delivery_status,
@@ -37,14 +35,7 @@ logger = logging.getLogger(__name__)
 
 PROCESS_ATTEMPTS = 4
 PROCESS_BACKOFF_SECONDS = (15, 60, 300)
-# Meta's attachment types whose bytes we fetch; the core keeps images and PDF files only, so
-# other files and all audio and video stay links (see `_attachment`).
-DOWNLOADED_TYPES = {"image", "file", "sticker"}
 METADATA_PREFIX = "omnichannel:delivery:"
-
-
-class RetryLater(Exception):
-    """Something outside (a download) failed for now; the whole call is processed again."""
 
 
 def max_body_bytes() -> int:
@@ -114,10 +105,7 @@ def process_webhook_event(event_id: int, *, force: bool = False) -> str:
     retry = False
     for item in parsed.items:
         try:
-            summary[handle_item(item, pages[item.page_id], final=final)] += 1
-        except RetryLater as error:
-            retry = True
-            errors.append(f"{item.kind} from {item.psid}: {error}")
+            summary[handle_item(item, pages[item.page_id])] += 1
         except DomainError as error:
             summary["refused"] += 1
             errors.append(f"{item.kind} from {item.psid}: {error.message}")
@@ -153,11 +141,11 @@ def _finish(
     return status
 
 
-def handle_item(item: webhook.Item, page: Page, *, final: bool) -> str:
+def handle_item(item: webhook.Item, page: Page) -> str:
     """Act on one messaging item; the word returned is counted in the call's summary."""
     match item.kind:
         case "message":
-            return _contact_message(item, page, final=final)
+            return _contact_message(item, page)
         case "postback":
             return _postback(item, page)
         case "echo":
@@ -196,7 +184,7 @@ def _contact_for(page: Page, psid: str) -> Contact:
     return contact
 
 
-def _contact_message(item: webhook.Item, page: Page, *, final: bool) -> str:
+def _contact_message(item: webhook.Item, page: Page) -> str:
     message = item.message
     mid = str(message.get("mid") or "")
     if not mid:
@@ -204,110 +192,39 @@ def _contact_message(item: webhook.Item, page: Page, *, final: bool) -> str:
     if _already_stored(mid):
         return "duplicate"
     text = message.get("text") if isinstance(message.get("text"), str) else ""
-    files, lines, described = _attachments(message.get("attachments"), final=final)
+    # Downloads happen before the transaction: slow transfers hold no lock.
+    fetched = attachments.fetch_all(message.get("attachments"))
     meta: dict = {"page": page.page_id}
-    if described:
-        meta["attachments"] = described
+    if fetched.described:
+        meta["attachments"] = fetched.described
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict) and quick_reply.get("payload"):
         meta["quick_reply"] = str(quick_reply["payload"])[:1000]
     reply_to = message.get("reply_to")
     if isinstance(reply_to, dict) and reply_to.get("mid"):
         meta["reply_to"] = str(reply_to["mid"])
-    body = "\n".join(part for part in [text.strip(), *lines] if part)[:MESSAGE_MAX_LENGTH]
-    if not body and not files:
+    body = "\n".join(part for part in [text.strip(), *fetched.lines] if part)
+    body = body[:MESSAGE_MAX_LENGTH]
+    if not body and not fetched.files:
         body = "(an empty message)"
-    receive_contact_message(
-        contact=_contact_for(page, item.psid),
-        channel=Channel.FACEBOOK,
-        department=page.department,
-        text=body,
-        external_id=mid,
-        files=files,
-        sent_at=item.timestamp,
-        source=page.page_id,
-        meta=meta,
-    )
-    return "message"
-
-
-def _attachments(raw: object, *, final: bool) -> tuple[list[IncomingFile], list[str], list[dict]]:
-    """Files to keep, lines that describe the rest, and what is known of each attachment."""
-    files: list[IncomingFile] = []
-    lines: list[str] = []
-    described: list[dict] = []
-    if not isinstance(raw, list):
-        return files, lines, described
-    for index, attachment in enumerate(raw, start=1):
-        if not isinstance(attachment, dict):
-            continue
-        kept, line, info = _attachment(attachment, index, final=final)
-        if kept is not None:
-            files.append(kept)
-        if line:
-            lines.append(line)
-        described.append(info)
-    return files, lines, described
-
-
-def _attachment(
-    attachment: dict, index: int, *, final: bool
-) -> tuple[IncomingFile | None, str, dict]:
-    kind = str(attachment.get("type") or "unknown")
-    payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
-    url = str(payload.get("url") or attachment.get("url") or "")
-    title = str(payload.get("title") or attachment.get("title") or "")
-    info: dict = {"type": kind}
-    if kind == "location":
-        coordinates = payload.get("coordinates") if isinstance(payload, dict) else None
-        lat = coordinates.get("lat") if isinstance(coordinates, dict) else None
-        long = coordinates.get("long") if isinstance(coordinates, dict) else None
-        if isinstance(lat, int | float) and isinstance(long, int | float):
-            info.update(lat=lat, long=long)
-            link = f"https://www.openstreetmap.org/?mlat={lat}&mlon={long}"
-            return None, f"📍 {title or 'Location'}: {lat}, {long} {link}", info
-        return None, f"📍 {title or 'Location'}", info
-    if kind == "fallback":
-        info.update(url=url, title=title)
-        shared = " ".join(part for part in (title, url) if part)
-        return (
-            None,
-            f"🔗 {shared}" if shared else "🔗 (shared content Messenger does not show)",
-            info,
+    contact = _contact_for(page, item.psid)
+    with transaction.atomic():
+        # The message and the retries of its failed downloads are stored together.
+        stored = receive_contact_message(
+            contact=contact,
+            channel=Channel.FACEBOOK,
+            department=page.department,
+            text=body,
+            external_id=mid,
+            files=fetched.files,
+            sent_at=item.timestamp,
+            source=page.page_id,
+            meta=meta,
+            file_policy=attachments.messenger_files(),
         )
-    if not url:
-        return None, f"[{kind}]", info
-    info["url"] = url
-    if kind not in DOWNLOADED_TYPES:
-        # Audio and video are beyond what the core keeps; the link works until Meta expires it.
-        return None, f"{_LABELS.get(kind, kind.title())}: {url}", info
-    try:
-        download = transport.download(url, max_bytes=ATTACHMENT_MAX_BYTES)
-    except transport.GraphError as error:
-        if error.transient and not final:
-            raise RetryLater(error.message) from None
-        info.update(stored=False, error=error.message)
-        return None, f"{_LABELS.get(kind, kind.title())} (not kept: {error.message}): {url}", info
-    name = download.name or f"{kind}-{index}"
-    incoming = IncomingFile(name=name, content=download.content)
-    try:
-        check_contact_file(incoming)
-    except DomainError as refusal:
-        info.update(name=name, stored=False, error=refusal.message)
-        return None, f"{_LABELS.get(kind, kind.title())} {name} (not kept): {url}", info
-    info.update(name=name, stored=True)
-    return incoming, "", info
-
-
-_LABELS = {
-    "image": "Image",
-    "sticker": "Sticker",
-    "file": "File",
-    "video": "Video",
-    "audio": "Audio",
-    "reel": "Reel",
-    "ig_reel": "Reel",
-}
+        if fetched.retries:
+            attachments.schedule_retries(stored, fetched.retries)
+    return "message"
 
 
 def _postback(item: webhook.Item, page: Page) -> str:
@@ -361,11 +278,13 @@ def _echo(item: webhook.Item, page: Page) -> str:
     if room is None:
         return "skipped: echo to a person without a conversation"
     text = message.get("text") if isinstance(message.get("text"), str) else ""
-    _files, lines, described = _attachments(message.get("attachments"), final=True)
-    body = "\n".join(part for part in [text.strip(), *lines] if part)[:MESSAGE_MAX_LENGTH]
+    # What the page sent from its inbox is Facebook's to keep: its files stay links.
+    fetched = attachments.fetch_all(message.get("attachments"), download=False)
+    body = "\n".join(part for part in [text.strip(), *fetched.lines] if part)
+    body = body[:MESSAGE_MAX_LENGTH]
     meta = {"page": page.page_id, "app_id": str(message.get("app_id") or "")}
-    if described:
-        meta["attachments"] = described
+    if fetched.described:
+        meta["attachments"] = fetched.described
     record_outside_agent_message(
         room, text=body, external_id=mid, sent_at=item.timestamp, meta=meta
     )

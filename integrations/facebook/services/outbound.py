@@ -318,11 +318,12 @@ def _after_error(
 
 
 def sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Settle deliveries a dead worker left, re-queue lost tasks and stored calls."""
+    """Settle deliveries a dead worker left, re-queue lost tasks, stored calls and downloads."""
+    from integrations.facebook.services.attachments import sweep_downloads
     from integrations.facebook.tasks import process_webhook
 
     now = now or timezone.now()
-    counts = {"settled": 0, "interrupted": 0, "requeued": 0, "webhooks": 0}
+    counts = {"settled": 0, "interrupted": 0, "requeued": 0, "webhooks": 0, "downloads": 0}
     stale = Delivery.objects.select_related("message").filter(
         status=Delivery.Status.SENDING, claimed_at__lt=now - stale_sending()
     )
@@ -362,4 +363,5 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     for event_id in waiting.values_list("pk", flat=True)[:1000]:
         process_webhook.enqueue(event_id)
         counts["webhooks"] += 1
+    counts["downloads"] = sweep_downloads(now=now, lost_after=LOST_TASK)
     return counts

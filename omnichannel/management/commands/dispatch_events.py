@@ -4,6 +4,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services import expire_stale_connections
+from integrations.apichannel.services import requeue_lost as requeue_lost_callbacks
+from integrations.webhooks.services import requeue_lost as requeue_lost_webhooks
 from omnichannel.events import sweep
 from productivity.services import resend_pending_transcripts, sweep_inactive_rooms
 from queues.routing import route_everything
@@ -13,8 +15,9 @@ class Command(BaseCommand):
     help = (
         "Dispatch events whose dispatch never finished (a process died after commit), and "
         "forget live sockets whose server died without closing them, warn of and close chats "
-        "left silent under an inactivity rule, enqueue transcripts whose enqueue was lost, route "
-        "waiting chats to free agents of automatically routed departments."
+        "left silent under an inactivity rule, enqueue transcripts, webhook deliveries and API "
+        "channel callbacks whose task was lost, route waiting chats to free agents of "
+        "automatically routed departments."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +40,9 @@ class Command(BaseCommand):
             resent = resend_pending_transcripts()
             if resent:
                 self.stdout.write(f"Enqueued {resent} pending transcripts")
+            requeued = requeue_lost_webhooks() + requeue_lost_callbacks()
+            if requeued:
+                self.stdout.write(f"Enqueued {requeued} deliveries whose task was lost")
             # Automatic routing: a waiting chat and a free agent that an event never introduced.
             routed = route_everything()
             if routed:

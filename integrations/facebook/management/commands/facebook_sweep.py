@@ -7,8 +7,9 @@ from integrations.facebook.services.outbound import sweep
 
 class Command(BaseCommand):
     help = (
-        "Settle Messenger sends a dead worker left half-done, queue again sends and webhook "
-        "calls whose task was lost. Run it next to the worker (`--loop 60`)."
+        "Settle Messenger sends a dead worker left half-done, queue again sends, webhook "
+        "calls and attachment downloads whose task was lost. Run it next to the worker "
+        "(`--loop 60`)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

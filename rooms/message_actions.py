@@ -1,0 +1,62 @@
+"""What message actions share in every kind of room (customer rooms and team chats): the emoji
+offered, the edit window, who may still change a message, and reaction summaries."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+# The emoji offered to react with; nothing else is accepted.
+REACTIONS = (
+    "\U0001f44d",  # thumbs up
+    "\U0001f44e",  # thumbs down
+    "\U0001f604",  # smile
+    "\U0001f389",  # party
+    "\U0001f615",  # confused
+    "\u2764\ufe0f",  # heart
+    "\U0001f680",  # rocket
+    "\U0001f440",  # eyes
+    "\u2705",  # check mark
+    "\U0001f64f",  # thanks
+)
+
+
+def edit_window() -> timedelta:
+    """How long after sending its author may edit or delete a message (one setting for all)."""
+    return timedelta(minutes=getattr(settings, "TEAMCHAT_EDIT_WINDOW_MINUTES", 15))
+
+
+def within_edit_window(
+    *,
+    author_id: int | None,
+    user_id: int | None,
+    created_at: datetime,
+    deleted_at: datetime | None,
+    now: datetime | None = None,
+) -> bool:
+    """The user's own message, not deleted, within the edit window."""
+    return (
+        author_id is not None
+        and author_id == user_id
+        and deleted_at is None
+        and (now or timezone.now()) < created_at + edit_window()
+    )
+
+
+def summarise_reactions(messages: Iterable) -> None:
+    """Give each message `reaction_summary`: (emoji, count, user ids, names) per emoji, from its
+    prefetched `reactions` (each with its `user`)."""
+    for message in messages:
+        grouped: dict[str, list] = {}
+        for reaction in message.reactions.all():
+            grouped.setdefault(reaction.emoji, []).append(reaction.user)
+        message.reaction_summary = [
+            {
+                "emoji": emoji,
+                "count": len(users),
+                "user_ids": " ".join(str(u.pk) for u in users),
+                "names": ", ".join(u.display_name for u in users),
+            }
+            for emoji, users in grouped.items()
+        ]
