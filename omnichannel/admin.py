@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from accounts.selectors import supervised_department_ids
 from omnichannel.models import Event
@@ -101,3 +103,22 @@ class AdminChangeLogAdmin(ReadOnlyAdmin):
         if entry.content_type and entry.content_type.app_label == "authtoken":
             return f"{entry.object_repr[:4]}…" if entry.object_repr else ""
         return entry.object_repr
+
+
+class BackgroundTaskAdmin(DBTaskResultAdmin):
+    """The background tasks, read-only, for managers of the whole floor: a task's arguments
+    and traceback are not scoped to departments, so a department-limited manager has none."""
+
+    def _whole_floor(self, request) -> bool:
+        user = request.user
+        return user.is_authenticated and supervised_department_ids(user) is None
+
+    def has_module_permission(self, request) -> bool:
+        return self._whole_floor(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._whole_floor(request) and super().has_view_permission(request, obj)
+
+
+admin.site.unregister(DBTaskResult)
+admin.site.register(DBTaskResult, BackgroundTaskAdmin)

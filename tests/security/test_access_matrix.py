@@ -391,7 +391,8 @@ SCOPED_EDIT = ("200 200 200 200 200 302", "200 200 302 302 302 302")
 SCOPED_READ = ("200 403 200 403 200 302", "200 403 302 403 302 302")
 ADMIN_MODELS = {
     "auth.group": (NO_ACCESS, NO_ACCESS),
-    "django_tasks_database.dbtaskresult": (READ_ONLY, READ_ONLY),
+    # Not scoped to departments: the limited manager has no access at all.
+    "django_tasks_database.dbtaskresult": (READ_ONLY, NO_ACCESS),
     "axes.accessattempt": (NO_ACCESS, NO_ACCESS),
     "axes.accesslog": (NO_ACCESS, NO_ACCESS),
     "axes.accessfailurelog": (NO_ACCESS, NO_ACCESS),
