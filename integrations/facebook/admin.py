@@ -99,7 +99,13 @@ class PageAdmin(admin.ModelAdmin):
     list_filter = ["enabled", TokenFilter, "department"]
     search_fields = ["name", "page_id"]
     list_select_related = ["department"]
-    readonly_fields = ["token_failed_at", "token_error", "created_at", "updated_at"]
+    readonly_fields = [
+        "token_failed_at",
+        "token_error",
+        "echoes_seen_at",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["disable_pages"]
 
     def get_fieldsets(self, request, obj=None):
@@ -114,7 +120,7 @@ class PageAdmin(admin.ModelAdmin):
             "app_secret",
             "verify_token",
         ]
-        status = ["token_failed_at", "token_error", "created_at", "updated_at"]
+        status = ["token_failed_at", "token_error", "echoes_seen_at", "created_at", "updated_at"]
         return [(None, {"fields": main}), (_("Status"), {"fields": status})]
 
     @admin.display(description=gettext_lazy("access token"))
@@ -228,6 +234,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "parts_sent",
         "mids",
         "echo_mid",
+        "echoed_parts",
         "last_error",
         "created_at",
         "updated_at",

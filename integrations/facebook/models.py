@@ -46,6 +46,11 @@ class Page(models.Model):
     # by a new token.
     token_failed_at = models.DateTimeField(_("token stopped working at"), null=True, blank=True)
     token_error = models.TextField(_("token error"), blank=True)
+    # Set by the first echo of one of our sends: from then on an interrupted send that Facebook
+    # did not echo is known not to have left, and is sent again by itself.
+    echoes_seen_at = models.DateTimeField(
+        _("echoes of our sends seen since"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -155,8 +160,10 @@ class Delivery(models.Model):
     # Long texts leave in several Messenger messages; a retry resumes after the parts sent.
     parts_sent = models.PositiveSmallIntegerField(_("parts sent"), default=0)
     mids = models.JSONField(_("Facebook message ids"), default=list, blank=True)
-    # An echo of this send (recognised by its metadata) proves Facebook accepted it.
+    # An echo of this send (recognised by its metadata) proves Facebook accepted it; the
+    # metadata names the part, so an interrupted long send resumes after the echoed ones.
     echo_mid = models.CharField(_("echo mid"), max_length=255, blank=True)
+    echoed_parts = models.PositiveSmallIntegerField(_("parts echoed"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -260,6 +260,57 @@ def test_echo_of_our_own_send_is_ignored(deliver, messenger_room, reply, tasks, 
     assert delivery.echo_mid == "m_echo"
 
 
+def test_echo_of_a_part_of_our_send_records_the_part_and_that_the_page_echoes(
+    deliver, messenger_room, reply, tasks, graph, page
+):
+    sent = reply(messenger_room, "x" * 2500)
+    tasks.run()
+    delivery = Delivery.objects.get(message=sent)
+
+    deliver(
+        payload(
+            entry(
+                echo(
+                    "m_second_part",
+                    "x" * 500,
+                    app_id=APP_ID,
+                    metadata=f"omnichannel:delivery:{delivery.pk}:1",
+                )
+            )
+        )
+    )
+
+    delivery.refresh_from_db()
+    page.refresh_from_db()
+    assert delivery.echoed_parts == 2
+    assert page.echoes_seen_at is not None
+    assert messenger_room.messages.filter(kind=Message.Kind.AGENT).count() == 1
+
+
+def test_echo_with_malformed_metadata_of_ours_changes_no_send(
+    deliver, messenger_room, reply, tasks, graph
+):
+    sent = reply(messenger_room, "On its way")
+    tasks.run()
+    delivery = Delivery.objects.get(message=sent)
+
+    deliver(
+        payload(
+            entry(
+                echo(
+                    "m_echo",
+                    "On its way",
+                    app_id=APP_ID,
+                    metadata=f"omnichannel:delivery:{delivery.pk}:99999999999",
+                )
+            )
+        )
+    )
+
+    delivery.refresh_from_db()
+    assert (delivery.echoed_parts, delivery.echo_mid) == (0, "")
+
+
 def test_echo_from_our_app_without_metadata_is_ignored(deliver, messenger_room):
     deliver(payload(entry(echo("m_echo", "Sent by us", app_id=int(APP_ID)))))
 

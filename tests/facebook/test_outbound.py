@@ -7,6 +7,7 @@ from django.tasks import default_task_backend
 from django.utils import timezone
 
 from integrations.facebook.models import ClosingMessage, Delivery, Page
+from integrations.facebook.services.inbound import METADATA_PREFIX
 from integrations.facebook.services.outbound import split_text, sweep
 from integrations.facebook.services.pages import save_closing_message
 from omnichannel import events
@@ -354,7 +355,12 @@ def interrupted(message: Message) -> Delivery:
     return delivery
 
 
-def test_sweeper_fails_a_send_a_dead_worker_left_so_the_agent_can_retry(
+def page_echoes_our_sends() -> None:
+    """An echo of one of our sends arrived before: the page is subscribed to message_echoes."""
+    Page.objects.update(echoes_seen_at=timezone.now() - timedelta(days=1))
+
+
+def test_sweeper_fails_a_send_a_dead_worker_left_when_the_page_never_echoed(
     messenger_room, reply, tasks, graph
 ):
     message = reply(messenger_room)
@@ -371,13 +377,79 @@ def test_sweeper_fails_a_send_a_dead_worker_left_so_the_agent_can_retry(
 def test_sweeper_settles_an_interrupted_send_facebook_echoed(messenger_room, reply, tasks):
     message = reply(messenger_room)
     delivery = interrupted(message)
-    Delivery.objects.filter(pk=delivery.pk).update(echo_mid="m_from_echo")
+    Delivery.objects.filter(pk=delivery.pk).update(echo_mid="m_from_echo", echoed_parts=1)
 
     assert sweep()["settled"] == 1
 
     message.refresh_from_db()
     assert message.delivery_status == D.SENT
     assert message.external_id == "m_from_echo"
+
+
+def test_sweeper_sends_again_an_interrupted_send_facebook_did_not_echo(
+    messenger_room, reply, tasks, graph
+):
+    page_echoes_our_sends()
+    message = reply(messenger_room, "Your parcel left today")
+    interrupted(message)
+
+    assert sweep()["resumed"] == 1
+    tasks.run()
+
+    assert [send.body["message"]["text"] for send in graph.sends] == ["Your parcel left today"]
+    assert status_of(message) == D.SENT
+
+
+def test_interrupted_long_send_resumes_after_the_parts_facebook_echoed(
+    messenger_room, reply, tasks, graph
+):
+    page_echoes_our_sends()
+    first_part, second_part = "a" * 2000, "b" * 500
+    message = reply(messenger_room, first_part + second_part)
+    delivery = interrupted(message)
+    Delivery.objects.filter(pk=delivery.pk).update(echo_mid="m_part_one", echoed_parts=1)
+
+    assert sweep()["resumed"] == 1
+    tasks.run()
+
+    assert [send.body["message"]["text"] for send in graph.sends] == [second_part]
+    assert send_metadata(graph) == [f"{METADATA_PREFIX}{delivery.pk}:1"]
+    message.refresh_from_db()
+    assert message.delivery_status == D.SENT
+    assert message.external_id == "m_part_one"
+
+
+def test_interrupted_send_claimed_before_the_first_echo_is_not_sent_again(
+    messenger_room, reply, tasks, graph
+):
+    message = reply(messenger_room)
+    interrupted(message)  # claimed ten minutes ago
+    Page.objects.update(echoes_seen_at=timezone.now())  # echoes only started after it
+
+    assert sweep()["interrupted"] == 1
+    tasks.run()
+
+    assert graph.sends == []
+    assert status_of(message) == D.FAILED
+
+
+def test_interrupted_send_out_of_attempts_fails_for_the_agent(
+    messenger_room, reply, tasks, graph, settings
+):
+    settings.FACEBOOK_SEND_ATTEMPTS = 1
+    page_echoes_our_sends()
+    message = reply(messenger_room)
+    delivery = interrupted(message)
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=1)
+
+    assert sweep()["interrupted"] == 1
+
+    assert status_of(message) == D.FAILED
+    assert graph.sends == []
+
+
+def send_metadata(graph) -> list[str]:
+    return [send.body["message"]["metadata"] for send in graph.sends]
 
 
 def test_sweeper_queues_again_a_send_whose_task_was_lost(messenger_room, reply, tasks, graph):

@@ -298,7 +298,7 @@ class TcpGate:
             writer.transport.abort()
 
 
-# --- a Graph API that takes the first send and never answers it -----------------------------------
+# --- a Graph API that holds the first send and never answers it ---------------------------------
 
 
 class _HangingHandler(fake_graph._Handler):
@@ -310,14 +310,27 @@ class _HangingHandler(fake_graph._Handler):
             super().do_POST()
             return
         length = int(self.headers.get("Content-Length") or 0)
-        self._record(json.loads(self.rfile.read(length) or b"{}"))
-        # Facebook has the message; the worker waiting for the answer dies before it comes.
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if self.graph.delivers_held_send:
+            self._record(body)  # Facebook has the message: it reached the person
+        else:
+            self.graph.dropped.append(body)  # it never reached the person
+        self.graph.holding.set()
+        # The worker waiting for the answer dies before it comes.
         self.graph.release.wait(30)
 
 
-def start_hanging_graph() -> tuple[fake_graph.FakeGraph, ThreadingHTTPServer]:
+def start_hanging_graph(
+    *, delivers_held_send: bool
+) -> tuple[fake_graph.FakeGraph, ThreadingHTTPServer]:
+    """A Graph API that holds the first send unanswered; `delivers_held_send` says whether
+    that send reached the person (it is then one of `graph.sends`) or was lost on the way
+    (`graph.dropped`). Later sends are answered as usual."""
     graph = fake_graph.FakeGraph()
     graph.release = threading.Event()
+    graph.holding = threading.Event()
+    graph.delivers_held_send = delivers_held_send
+    graph.dropped = []
     handler = type("Handler", (_HangingHandler,), {"graph": graph})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

@@ -133,7 +133,7 @@ def test_sends_and_webhooks_retry_through_an_outage_and_arrive_exactly_once(
     sent = sorted(s.body["message"]["text"] for s in fake.sends)
     assert sent == sorted(m.text for m in replies if m.room.channel == "facebook")
     metadata = sorted(s.body["message"]["metadata"] for s in fake.sends)
-    assert metadata == sorted(f"{METADATA_PREFIX}{d.pk}" for d in facebook())
+    assert metadata == sorted(f"{METADATA_PREFIX}{d.pk}:0" for d in facebook())
     for message in Message.objects.filter(pk__in=[m.pk for m in replies]):
         assert message.delivery_status == Message.Delivery.SENT, message.delivery_error
     # The receiver: each webhook and each API channel callback exactly once.

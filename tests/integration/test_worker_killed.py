@@ -1,14 +1,17 @@
 """A task worker is killed (SIGKILL) while Facebook holds its send: the person gets the message
-at most once, and the outcome is visible. A second worker never sends it again by itself; the
-sweeper settles it as sent when Facebook echoed it, or fails it with a Retry for the agent."""
+once. Facebook echoes every message a page sends, with our metadata naming the send: the sweeper
+settles an echoed send as sent, and sends again one that was not echoed (it never left). A page
+that has never echoed cannot tell the two apart: the send fails with a Retry for the agent."""
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from integrations.facebook.models import Delivery
+from integrations.facebook.models import Delivery, Page
 from integrations.facebook.services.inbound import METADATA_PREFIX
 from integrations.facebook.services.pages import add_page
 from integrations.facebook.webhook import sign
@@ -31,12 +34,21 @@ PSID = "9001"
 
 
 @pytest.fixture
-def hanging_graph():
-    graph, server = start_hanging_graph()
+def hanging_graph(request):
+    graph, server = start_hanging_graph(delivers_held_send=request.param)
     yield graph
     graph.release.set()
     server.shutdown()
     server.server_close()
+
+
+reaches_the_person = pytest.mark.parametrize("hanging_graph", [True], indirect=True)
+lost_on_the_way = pytest.mark.parametrize("hanging_graph", [False], indirect=True)
+
+
+def page_echoes_our_sends() -> None:
+    """The page is subscribed to message_echoes: an echo of ours arrived before."""
+    Page.objects.update(echoes_seen_at=timezone.now() - timedelta(days=1))
 
 
 @pytest.fixture
@@ -62,7 +74,7 @@ def facebook_echoes(delivery: Delivery, mid: str) -> None:
             "is_echo": True,
             "mid": mid,
             "text": "echo",
-            "metadata": f"{METADATA_PREFIX}{delivery.pk}",
+            "metadata": f"{METADATA_PREFIX}{delivery.pk}:0",
         },
     }
     body = json.dumps(payload(entry(item))).encode()
@@ -82,7 +94,7 @@ def kill_worker_mid_send(graph, agent, room, tmp_path):
     first = start_worker(env, tmp_path / "first-worker.log")
     try:
         message = post_agent_message(agent, room, text="Your order has shipped")
-        wait_until(lambda: len(graph.sends) == 1, timeout=20, what="the send to reach Facebook")
+        wait_until(graph.holding.is_set, timeout=20, what="the send to reach Facebook")
         first.kill()
     finally:
         first.stop()
@@ -92,9 +104,11 @@ def kill_worker_mid_send(graph, agent, room, tmp_path):
     return env, message, delivery
 
 
+@reaches_the_person
 def test_killed_send_that_facebook_echoed_is_settled_as_sent_without_a_second_send(
     hanging_graph, agent, room, tmp_path
 ):
+    page_echoes_our_sends()
     env, message, delivery = kill_worker_mid_send(hanging_graph, agent, room, tmp_path)
     facebook_echoes(delivery, "m_echoed")
     second = start_worker(env, tmp_path / "second-worker.log")
@@ -105,7 +119,8 @@ def test_killed_send_that_facebook_echoed_is_settled_as_sent_without_a_second_se
             what="the second worker to process the echo",
         )
         time.sleep(1)  # past FACEBOOK_STALE_SENDING_SECONDS
-        manage(env, "facebook_sweep")
+        assert "settled: 1" in manage(env, "facebook_sweep")
+        time.sleep(1)  # the second worker would send it now, were it queued again
     finally:
         second.stop()
 
@@ -117,7 +132,31 @@ def test_killed_send_that_facebook_echoed_is_settled_as_sent_without_a_second_se
     assert len(hanging_graph.sends) == 1
 
 
-def test_killed_send_without_an_echo_fails_visibly_and_the_agents_retry_sends_it_once(
+@lost_on_the_way
+def test_killed_send_facebook_did_not_echo_is_sent_again_by_itself_and_reaches_the_person_once(
+    hanging_graph, agent, room, tmp_path
+):
+    page_echoes_our_sends()
+    env, message, delivery = kill_worker_mid_send(hanging_graph, agent, room, tmp_path)
+    second = start_worker(env, tmp_path / "second-worker.log")
+    try:
+        time.sleep(1.5)  # past FACEBOOK_STALE_SENDING_SECONDS, and no echo came
+        assert "resumed: 1" in manage(env, "facebook_sweep")
+        wait_until(
+            lambda: Message.objects.get(pk=message.pk).delivery_status == Message.Delivery.SENT,
+            timeout=20,
+            what="the send the sweeper queued again",
+        )
+    finally:
+        second.stop()
+    assert [send.body["message"]["text"] for send in hanging_graph.sends] == [
+        "Your order has shipped"
+    ]
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT
+
+
+@reaches_the_person
+def test_killed_send_of_a_page_that_never_echoed_fails_visibly_and_the_agents_retry_sends_it(
     hanging_graph, agent, room, tmp_path
 ):
     env, message, delivery = kill_worker_mid_send(hanging_graph, agent, room, tmp_path)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from directory.models import Channel, Contact
@@ -264,10 +265,7 @@ def _echo(item: webhook.Item, page: Page) -> str:
         return "skipped: echo without mid"
     metadata = str(message.get("metadata") or "")
     if metadata.startswith(METADATA_PREFIX):
-        delivery_id = metadata.removeprefix(METADATA_PREFIX)
-        if delivery_id.isdigit():
-            # Proof that Facebook took this send, should its worker die before hearing so.
-            Delivery.objects.filter(pk=int(delivery_id), echo_mid="").update(echo_mid=mid[:255])
+        _record_echo_of_ours(page, metadata.removeprefix(METADATA_PREFIX), mid)
         return "echo of ours"
     if page.app_id and str(message.get("app_id") or "") == page.app_id:
         return "echo of ours"
@@ -289,6 +287,26 @@ def _echo(item: webhook.Item, page: Page) -> str:
         room, text=body, external_id=mid, sent_at=item.timestamp, meta=meta
     )
     return "echo from the page inbox"
+
+
+def _record_echo_of_ours(page: Page, reference: str, mid: str) -> None:
+    """Proof that Facebook took one part of a send, should its worker die before hearing so.
+
+    The metadata reads "<delivery id>:<part index>" (a bare id, from before parts were named,
+    is the first part).
+    """
+    delivery_id, _sep, part = reference.partition(":")
+    if not delivery_id.isdigit() or len(delivery_id) > 18:
+        return
+    if part and not (part.isdigit() and len(part) <= 4):
+        return
+    delivery = Delivery.objects.filter(pk=int(delivery_id))
+    delivery.update(echoed_parts=Greatest(F("echoed_parts"), int(part or 0) + 1))
+    delivery.filter(echo_mid="").update(echo_mid=mid[:255])
+    if page.echoes_seen_at is None:
+        Page.objects.filter(pk=page.pk, echoes_seen_at__isnull=True).update(
+            echoes_seen_at=timezone.now()
+        )
 
 
 def _receipt(item: webhook.Item, page: Page) -> str:

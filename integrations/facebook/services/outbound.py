@@ -4,8 +4,11 @@ A committed event inserts one `Delivery` row, keyed by the event and the message
 row in the same transaction. The task claims the row with one conditional UPDATE (QUEUED ->
 SENDING), so a task run twice sends once; each part Facebook accepted is recorded before the
 next leaves, so a retry resumes after it. A worker killed mid-send leaves the row SENDING: the
-sweeper settles it from the echo Facebook sent back (our metadata names the delivery) or fails
-it for the agent to retry, rather than risk sending it twice.
+sweeper settles it from the echoes Facebook sent back (our metadata names the delivery and the
+part). Once a page has echoed our sends, a part without an echo after `stale_sending()` did not
+leave, and the sweeper queues the send again, resuming after the echoed parts: the person gets
+each part once. A page that has never echoed cannot tell, so the send fails for the agent to
+retry rather than risk sending it twice.
 """
 
 import logging
@@ -232,7 +235,7 @@ def send_delivery(delivery_id: int) -> str:
                 text=parts[index],
                 messaging_type=messaging_type,
                 tag=tag,
-                metadata=f"{METADATA_PREFIX}{delivery.pk}",
+                metadata=f"{METADATA_PREFIX}{delivery.pk}:{index}",
             )
         except transport.GraphError as error:
             return _after_error(delivery, page, error, sent=index, total=len(parts))
@@ -317,37 +320,70 @@ def _after_error(
     return _fail(delivery, reason)
 
 
+def _settle_interrupted(delivery: Delivery, *, now: datetime) -> str:
+    """A send whose worker died: sent (every part echoed), resumed, or failed for the agent.
+
+    Returns the sweep's count it adds to.
+    """
+    text = delivery.message.text if delivery.message_id else delivery.text
+    total = len(split_text(text))
+    done = max(delivery.parts_sent, delivery.echoed_parts)
+    mids = delivery.mids or ([delivery.echo_mid] if delivery.echo_mid else [])
+    held = Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.Status.SENDING, claimed_at=delivery.claimed_at
+    )
+    if done >= total:
+        if not held.update(mids=mids, parts_sent=total):
+            return "settled"  # a late worker or another sweep settled it meanwhile
+        _complete(delivery, mids[0] if mids else "")
+        return "settled"
+    page = Page.objects.filter(page_id=delivery.page_id).first()
+    echoes_known = (
+        page is not None
+        and page.echoes_seen_at is not None
+        and page.echoes_seen_at <= delivery.claimed_at
+    )
+    if echoes_known and delivery.attempts < send_attempts():
+        with transaction.atomic():
+            if held.update(
+                status=Delivery.Status.QUEUED, parts_sent=done, mids=mids, next_attempt_at=now
+            ):
+                _enqueue(delivery.pk)
+        logger.info(
+            "Facebook delivery %s was interrupted before part %s: resumed", delivery.pk, done
+        )
+        return "resumed"
+    if held.update(status=Delivery.Status.QUEUED):  # hold it while failing it below
+        delivery.status = Delivery.Status.QUEUED
+        _fail(
+            delivery,
+            _(
+                "The send was interrupted and may not have reached the person. "
+                "Retry to send it again."
+            ),
+        )
+    return "interrupted"
+
+
 def sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Settle deliveries a dead worker left, re-queue lost tasks, stored calls and downloads."""
     from integrations.facebook.services.attachments import sweep_downloads
     from integrations.facebook.tasks import process_webhook
 
     now = now or timezone.now()
-    counts = {"settled": 0, "interrupted": 0, "requeued": 0, "webhooks": 0, "downloads": 0}
+    counts = {
+        "settled": 0,
+        "resumed": 0,
+        "interrupted": 0,
+        "requeued": 0,
+        "webhooks": 0,
+        "downloads": 0,
+    }
     stale = Delivery.objects.select_related("message").filter(
         status=Delivery.Status.SENDING, claimed_at__lt=now - stale_sending()
     )
     for delivery in stale:
-        if delivery.echo_mid:
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-                mids=delivery.mids or [delivery.echo_mid]
-            )
-            _complete(delivery, (delivery.mids or [delivery.echo_mid])[0])
-            counts["settled"] += 1
-        else:
-            claimed = Delivery.objects.filter(
-                pk=delivery.pk, status=Delivery.Status.SENDING, claimed_at=delivery.claimed_at
-            ).update(status=Delivery.Status.QUEUED)  # hold it while failing it below
-            if claimed:
-                delivery.status = Delivery.Status.QUEUED
-                _fail(
-                    delivery,
-                    _(
-                        "The send was interrupted and may not have reached the person. "
-                        "Retry to send it again."
-                    ),
-                )
-                counts["interrupted"] += 1
+        counts[_settle_interrupted(delivery, now=now)] += 1
     lost = Delivery.objects.filter(status=Delivery.Status.QUEUED).filter(
         Q(next_attempt_at__lt=now - LOST_TASK)
         | Q(next_attempt_at__isnull=True, updated_at__lt=now - LOST_TASK)
