@@ -36,10 +36,13 @@ class GraphError(Exception):
         code: int | None = None,
         subcode: int | None = None,
         status: int | None = None,
+        unanswered: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.transient = transient
+        # The request left but no answer came: Facebook may or may not have acted on it.
+        self.unanswered = unanswered
         self.code = code
         self.subcode = subcode
         self.status = status
@@ -110,8 +113,12 @@ def _error_from(response: requests.Response) -> GraphError:
 def _call(method: str, url: str, **kwargs) -> requests.Response:
     try:
         response = _session().request(method, url, timeout=_timeout(), **kwargs)
-    except requests.Timeout:
+    except requests.ConnectTimeout:
         raise GraphError("Facebook did not answer in time.", transient=True) from None
+    except requests.Timeout:
+        raise GraphError(
+            "Facebook did not answer in time.", transient=True, unanswered=True
+        ) from None
     except requests.RequestException as error:
         # The class name only: the text of some requests errors repeats the URL.
         raise GraphError(

@@ -448,6 +448,50 @@ def test_interrupted_send_out_of_attempts_fails_for_the_agent(
     assert graph.sends == []
 
 
+def claimed_long_ago(message: Message) -> Delivery:
+    """Moves the send's claim back past the time the sweeper waits for an echo."""
+    delivery = Delivery.objects.get(message=message)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=10)
+    )
+    return delivery
+
+
+def test_unanswered_send_of_a_page_that_echoes_is_settled_by_its_echo_without_a_second_send(
+    messenger_room, reply, tasks, graph
+):
+    page_echoes_our_sends()
+    graph.fail_sends("timeout")  # Facebook takes the message but answers too late
+    message = reply(messenger_room)
+
+    assert tasks.run() == ["awaiting echo"]
+    assert status_of(message) == D.PENDING
+    delivery = claimed_long_ago(message)
+    Delivery.objects.filter(pk=delivery.pk).update(echo_mid="m_late", echoed_parts=1)
+
+    assert sweep()["settled"] == 1
+    tasks.run()
+
+    assert len(graph.sends) == 1
+    assert status_of(message) == D.SENT
+
+
+def test_unanswered_send_without_an_echo_is_sent_again_by_the_sweeper(
+    messenger_room, reply, tasks, graph
+):
+    page_echoes_our_sends()
+    graph.fail_sends("timeout")
+    message = reply(messenger_room)
+    tasks.run()
+    claimed_long_ago(message)
+
+    assert sweep()["resumed"] == 1
+    tasks.run()
+
+    assert len(graph.sends) == 2
+    assert status_of(message) == D.SENT
+
+
 def send_metadata(graph) -> list[str]:
     return [send.body["message"]["metadata"] for send in graph.sends]
 

@@ -7,8 +7,10 @@ next leaves, so a retry resumes after it. A worker killed mid-send leaves the ro
 sweeper settles it from the echoes Facebook sent back (our metadata names the delivery and the
 part). Once a page has echoed our sends, a part without an echo after `stale_sending()` did not
 leave, and the sweeper queues the send again, resuming after the echoed parts: the person gets
-each part once. A page that has never echoed cannot tell, so the send fails for the agent to
-retry rather than risk sending it twice.
+each part once. A send Facebook did not answer in time is left to the same sweep instead of
+being retried at once (it may have arrived). A page that has never echoed cannot tell: an
+interrupted send fails for the agent to retry rather than risk sending it twice, and an
+unanswered one is retried (at least once).
 """
 
 import logging
@@ -292,6 +294,14 @@ def _after_error(
     if error.token_invalid:
         flag_token(page, error.reason)
     attempts = delivery.attempts  # loaded after the claim, so this attempt is counted
+    if error.unanswered and attempts < send_attempts() and _echoes_tell(page, delivery):
+        # Facebook may have taken it: its echo will say. The row stays SENDING, and the sweeper
+        # settles it or sends it again once `stale_sending()` has passed.
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+            last_error=error.reason[:2000]
+        )
+        logger.info("Facebook delivery %s unanswered: waiting for its echo", delivery.pk)
+        return "awaiting echo"
     if error.transient and attempts < send_attempts():
         delay = backoff_seconds(attempts)
         run_after = timezone.now() + timedelta(seconds=delay)
@@ -320,6 +330,17 @@ def _after_error(
     return _fail(delivery, reason)
 
 
+def _echoes_tell(page: Page | None, delivery: Delivery) -> bool:
+    """Whether a missing echo means this send did not leave: the page echoed our sends
+    before this one was claimed (it is subscribed to message_echoes)."""
+    return (
+        page is not None
+        and page.echoes_seen_at is not None
+        and delivery.claimed_at is not None
+        and page.echoes_seen_at <= delivery.claimed_at
+    )
+
+
 def _settle_interrupted(delivery: Delivery, *, now: datetime) -> str:
     """A send whose worker died: sent (every part echoed), resumed, or failed for the agent.
 
@@ -338,12 +359,7 @@ def _settle_interrupted(delivery: Delivery, *, now: datetime) -> str:
         _complete(delivery, mids[0] if mids else "")
         return "settled"
     page = Page.objects.filter(page_id=delivery.page_id).first()
-    echoes_known = (
-        page is not None
-        and page.echoes_seen_at is not None
-        and page.echoes_seen_at <= delivery.claimed_at
-    )
-    if echoes_known and delivery.attempts < send_attempts():
+    if _echoes_tell(page, delivery) and delivery.attempts < send_attempts():
         with transaction.atomic():
             if held.update(
                 status=Delivery.Status.QUEUED, parts_sent=done, mids=mids, next_attempt_at=now
