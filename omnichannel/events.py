@@ -94,6 +94,14 @@ def dispatch(event: Event | int) -> None:
     dispatch_many([event])
 
 
+DISPATCH_CACHE = "_dispatch_cache"
+
+
+def dispatch_cache(event: Event) -> dict:
+    """A dict the subscribers share for the events dispatched together with this one."""
+    return event.__dict__.setdefault(DISPATCH_CACHE, {})
+
+
 def dispatch_many(batch: Iterable[Event]) -> None:
     """Dispatch committed events in order, then mark them all dispatched in one statement."""
     batch = list(batch)
@@ -102,6 +110,11 @@ def dispatch_many(batch: Iterable[Event]) -> None:
     # Live fragments are rendered once for every reader: in the installation's language and
     # time zone, never in those of whoever caused the event. Tabs of readers with other ones
     # fetch their own rendering (static/js/live.js).
+    # Every event of a batch committed before any is dispatched: what a subscriber reads for
+    # one (a room as committed) holds for all, and is read once (see `dispatch_cache`).
+    shared: dict = {}
+    for event in batch:
+        event.__dict__.setdefault(DISPATCH_CACHE, shared)
     with translation.override(settings.LANGUAGE_CODE), timezone.override(settings.TIME_ZONE):
         for event in batch:
             for subscriber in [*_subscribers, *_reactors]:

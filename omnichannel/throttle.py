@@ -11,7 +11,8 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -44,8 +45,7 @@ def wait_seconds(scope: str, ident: str) -> int | None:
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
     key = f"throttle:{scope}:{window}:{digest}"
     try:
-        cache.add(key, 0, timeout=period + 1)
-        count = cache.incr(key)
+        count = _count(key, timeout=period + 1)
     except Exception:
         # Fail open: counting is a defence, storing the message is the product.
         logger.warning("Throttle %s not counted: the cache did not answer", scope, exc_info=True)
@@ -53,6 +53,26 @@ def wait_seconds(scope: str, ident: str) -> int | None:
     if count <= limit:
         return None
     return max(1, math.ceil((window + 1) * period - now))
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to the window's counter and return it: one round trip on Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        cache.add(key, 0, timeout=timeout)
+        return cache.incr(key)
+    # A client on the cache's own connection pool, kept: building one per call costs more
+    # than the round trip (redis-py clients are not cheap to make).
+    client = getattr(backend, "_throttle_client", None)
+    if client is None:
+        client = backend._cache.get_client(write=True)
+        backend._throttle_client = client
+    full_key = backend.make_and_validate_key(key)
+    pipeline = client.pipeline(transaction=False)
+    pipeline.incr(full_key)
+    pipeline.expire(full_key, timeout, nx=True)
+    count, _expiry_set = pipeline.execute()
+    return int(count)
 
 
 def throttled(*checks: tuple[str, str]) -> JsonResponse | None:

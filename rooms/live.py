@@ -2,6 +2,7 @@
 
 from django.template.loader import render_to_string
 
+from omnichannel.events import dispatch_cache
 from omnichannel.models import Event
 from omnichannel.realtime import agent_group, publish, room_group
 from rooms.models import Message, Room
@@ -31,10 +32,11 @@ def _room(room_id: int) -> Room | None:
 
 
 def event_room(event: Event) -> Room | None:
-    """The event's room as committed, read once for all the publishers of that event."""
+    """The event's room as committed, read once for all the publishers of the events
+    dispatched together."""
     if not event.room_id:
         return None
-    rooms = event.__dict__.setdefault("_live_rooms", {})
+    rooms = dispatch_cache(event).setdefault("live_rooms", {})
     if event.room_id not in rooms:
         rooms[event.room_id] = _room(event.room_id)
     return rooms[event.room_id]
