@@ -298,6 +298,35 @@ class TcpGate:
             writer.transport.abort()
 
 
+# --- Facebook's echoes ----------------------------------------------------------------------------
+
+
+def post_facebook_echoes(*echoes: tuple[str, str, str], psid: str) -> None:
+    """What Meta's webhook posts for messages the page sent: one echo per (mid, text, metadata),
+    signed, to this test process's own webhook view (the worker processes the stored call)."""
+    from django.test import Client
+
+    from tests.facebook.conftest import APP_SECRET, PAGE_ID, entry, millis, payload
+
+    items = [
+        {
+            "sender": {"id": PAGE_ID},
+            "recipient": {"id": psid},
+            "timestamp": millis(),
+            "message": {"is_echo": True, "mid": mid, "text": text, "metadata": metadata},
+        }
+        for mid, text, metadata in echoes
+    ]
+    body = json.dumps(payload(entry(*items))).encode()
+    response = Client().post(
+        "/integrations/facebook/webhook/",
+        data=body,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": sign(APP_SECRET, body)},
+    )
+    assert response.status_code == 200, response.content
+
+
 # --- a Graph API that holds the first send and never answers it ---------------------------------
 
 

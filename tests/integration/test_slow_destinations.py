@@ -4,13 +4,11 @@ records once. Facebook's echo tells that a send it did not answer arrived, so it
 again; a webhook receiver may get a delivery again, always under the same
 X-Omnichannel-Delivery and with the same body, so counting by that header counts it once."""
 
-import json
 import time
 from collections import defaultdict
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from integrations.apichannel.models import CallbackDelivery
@@ -18,18 +16,18 @@ from integrations.apichannel.services import create_api_channel
 from integrations.facebook.models import Delivery as FacebookDelivery
 from integrations.facebook.models import Page
 from integrations.facebook.services.pages import add_page
-from integrations.facebook.webhook import sign
 from integrations.webhooks.models import Delivery, DeliveryStatus
 from integrations.webhooks.services import create_subscription
 from rooms.models import Message
 from rooms.services import post_agent_message
 from tests.facebook import graph as fake_graph
-from tests.facebook.conftest import APP_SECRET, PAGE_ID, entry, millis, payload
+from tests.facebook.conftest import APP_SECRET, PAGE_ID
 from tests.integration.faults import (
     api_channel_room,
     environment,
     manage,
     messenger_room,
+    post_facebook_echoes,
     start_worker,
     wait_until,
 )
@@ -59,32 +57,6 @@ def receiver():
     yield received
     server.shutdown()
     server.server_close()
-
-
-def facebook_echoes(sends) -> None:
-    """What Meta's webhook posts for each message the page sent: an echo with our metadata."""
-    items = [
-        {
-            "sender": {"id": PAGE_ID},
-            "recipient": {"id": PSID},
-            "timestamp": millis(),
-            "message": {
-                "is_echo": True,
-                "mid": f"m_echo_{number}",
-                "text": send.body["message"]["text"],
-                "metadata": send.body["message"]["metadata"],
-            },
-        }
-        for number, send in enumerate(sends)
-    ]
-    body = json.dumps(payload(entry(*items))).encode()
-    response = Client().post(
-        "/integrations/facebook/webhook/",
-        data=body,
-        content_type="application/json",
-        headers={"X-Hub-Signature-256": sign(APP_SECRET, body)},
-    )
-    assert response.status_code == 200
 
 
 def test_slow_graph_api_and_receiver_get_each_send_and_delivery_once(
@@ -136,7 +108,13 @@ def test_slow_graph_api_and_receiver_get_each_send_and_delivery_once(
             what="the sends and the first deliveries to be tried, unanswered",
         )
         receiver.delay = 0  # the receiver is quick again
-        facebook_echoes(graph.sends)
+        post_facebook_echoes(
+            *[
+                (f"m_echo_{n}", send.body["message"]["text"], send.body["message"]["metadata"])
+                for n, send in enumerate(graph.sends)
+            ],
+            psid=PSID,
+        )
         wait_until(
             lambda: all(d.echoed_parts == 1 for d in FacebookDelivery.objects.all()),
             timeout=20,

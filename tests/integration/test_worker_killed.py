@@ -3,25 +3,23 @@ once. Facebook echoes every message a page sends, with our metadata naming the s
 settles an echoed send as sent, and sends again one that was not echoed (it never left). A page
 that has never echoed cannot tell the two apart: the send fails with a Retry for the agent."""
 
-import json
 import time
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from integrations.facebook.models import Delivery, Page
 from integrations.facebook.services.inbound import METADATA_PREFIX
 from integrations.facebook.services.pages import add_page
-from integrations.facebook.webhook import sign
 from rooms.models import Message
 from rooms.services import post_agent_message, retry_message
-from tests.facebook.conftest import APP_SECRET, PAGE_ID, entry, millis, payload
+from tests.facebook.conftest import APP_SECRET, PAGE_ID
 from tests.integration.faults import (
     environment,
     manage,
     messenger_room,
+    post_facebook_echoes,
     start_hanging_graph,
     start_worker,
     wait_until,
@@ -66,25 +64,7 @@ def room(department, agent):
 
 def facebook_echoes(delivery: Delivery, mid: str) -> None:
     """Meta's webhook echoes the message the page sent, with our metadata naming the send."""
-    item = {
-        "sender": {"id": PAGE_ID},
-        "recipient": {"id": PSID},
-        "timestamp": millis(),
-        "message": {
-            "is_echo": True,
-            "mid": mid,
-            "text": "echo",
-            "metadata": f"{METADATA_PREFIX}{delivery.pk}:0",
-        },
-    }
-    body = json.dumps(payload(entry(item))).encode()
-    response = Client().post(
-        "/integrations/facebook/webhook/",
-        data=body,
-        content_type="application/json",
-        headers={"X-Hub-Signature-256": sign(APP_SECRET, body)},
-    )
-    assert response.status_code == 200
+    post_facebook_echoes((mid, "echo", f"{METADATA_PREFIX}{delivery.pk}:0"), psid=PSID)
 
 
 def kill_worker_mid_send(graph, agent, room, tmp_path):
