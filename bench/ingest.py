@@ -17,7 +17,8 @@ One Daphne process on PostgreSQL and Redis, load from this process. In the same 
     .venv/bin/python -m bench ingest [--seconds 10] [--connections 32] [--rate 150]
         [--worker-seconds 20] [--profile]
 
---profile samples Daphne during the API phase and the worker during its phase with py-spy.
+--profile samples Daphne during the webhook x1 and API phases and the worker during its phase
+with py-spy.
 """
 
 import argparse
@@ -108,9 +109,18 @@ def run(args: argparse.Namespace, report: support.Report, stack_: stack.Stack) -
                 items.append((str(7_000_000 + n % PEOPLE), f"m_{run_id}_{size}_{n}", f"Hi {n}"))
             return loadgen.Request(fixtures.facebook_call(port, items), messages=size)
 
+        profile = None
+        if args.profile and size == 1:
+            daphne = stack_.pids("daphne")[0]
+            profile = profiling.Profile(daphne, args.seconds + 2, "ingest-webhook-daphne")
+            profile.__enter__()
         result, usage = asyncio.run(
             measure("fb", stack_, closed(port, build, fixtures.status_is(200), args, keep=True))
         )
+        if profile:
+            profile.__exit__(None, None, None)
+            summary = profiling.summarize(profile.output)
+            report.notes.append("\nProfile of Daphne, facebook webhook x1:\n" + summary)
         fixtures.close_connections()
         stored = fixtures.stored_webhook_calls() - before_calls
         answered = sum(1 for _r, status, *_ in result.answered if status == 200)

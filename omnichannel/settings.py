@@ -184,7 +184,8 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, one connection pool per process (omnichannel/cache.py).
+            "BACKEND": "omnichannel.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "omnichannel",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

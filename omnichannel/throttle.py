@@ -61,14 +61,8 @@ def _count(key: str, *, timeout: int) -> int:
     if not isinstance(backend, RedisCache):
         cache.add(key, 0, timeout=timeout)
         return cache.incr(key)
-    # A client on the cache's own connection pool, kept: building one per call costs more
-    # than the round trip (redis-py clients are not cheap to make).
-    client = getattr(backend, "_throttle_client", None)
-    if client is None:
-        client = backend._cache.get_client(write=True)
-        backend._throttle_client = client
     full_key = backend.make_and_validate_key(key)
-    pipeline = client.pipeline(transaction=False)
+    pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
     pipeline.incr(full_key)
     pipeline.expire(full_key, timeout, nx=True)
     count, _expiry_set = pipeline.execute()
