@@ -153,21 +153,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: Redis when REDIS_URL is set (many processes), in-memory otherwise (one process).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+_redis_host = {
+    "address": REDIS_URL,
+    # redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's BRPOP timeout,
+    # which closes every idle socket after ~5 s; and caps a pool at 100 connections, failing
+    # (not waiting) past that when many sockets connect at once.
+    "socket_timeout": 30,
+    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+}
+if REDIS_URL and os.environ.get("CHANNEL_LAYER", "lists") == "pubsub":
+    # Redis pub/sub: a group_send is one PUBLISH per group, delivered by Redis to every
+    # subscribed process; nothing is kept for a process that is not listening.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [_redis_host]},
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's BRPOP
-            # timeout, which closes every idle socket after ~5 s; and caps a pool at 100
-            # connections, failing (not waiting) past that when many sockets connect at once.
             "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": 30,
-                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
-                    }
-                ],
+                "hosts": [_redis_host],
                 # Every socket of a process shares one Redis inbox, whose length `capacity`
                 # caps (default 100); past it group_send drops events silently. A saturated
                 # process fell 100 events behind within seconds (bench scaleout: 4,500 of

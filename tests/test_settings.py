@@ -53,6 +53,13 @@ def test_redis_url_selects_redis_layer_with_a_long_socket_timeout():
     ]
 
 
+def test_channel_layer_pubsub_selects_redis_pub_sub_with_the_same_host():
+    found = read_settings(REDIS_URL="redis://127.0.0.1:6379/3", CHANNEL_LAYER="pubsub")
+
+    assert found["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert found["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
+
+
 def test_production_without_secret_key_refuses_to_start():
     environment = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     environment.update(DEBUG="0", DJANGO_SETTINGS_MODULE="omnichannel.settings")

@@ -56,10 +56,12 @@ async def _close_worker_thread_connection():
     await sync_to_async(lambda: connection.close())()
 
 
-@pytest.fixture
-def two_servers(settings):
+@pytest.fixture(params=["lists", "pubsub"])
+def two_servers(request, settings):
+    """Two Daphne processes on one Redis, with either channel layer (CHANNEL_LAYER)."""
     database_url = database_url_for_servers()
-    with daphne(database_url) as first, daphne(database_url) as second:
+    layer = {"CHANNEL_LAYER": request.param}
+    with daphne(database_url, **layer) as first, daphne(database_url, **layer) as second:
         yield first, second
 
 
