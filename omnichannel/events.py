@@ -107,14 +107,14 @@ def dispatch_many(batch: Iterable[Event]) -> None:
     batch = list(batch)
     if not batch:
         return
-    # Live fragments are rendered once for every reader: in the installation's language and
-    # time zone, never in those of whoever caused the event. Tabs of readers with other ones
-    # fetch their own rendering (static/js/live.js).
     # Every event of a batch committed before any is dispatched: what a subscriber reads for
     # one (a room as committed) holds for all, and is read once (see `dispatch_cache`).
     shared: dict = {}
     for event in batch:
         event.__dict__.setdefault(DISPATCH_CACHE, shared)
+    # Live fragments are rendered once for every reader: in the installation's language and
+    # time zone, never in those of whoever caused the event. Tabs of readers with other ones
+    # fetch their own rendering (static/js/live.js).
     with translation.override(settings.LANGUAGE_CODE), timezone.override(settings.TIME_ZONE):
         for event in batch:
             for subscriber in [*_subscribers, *_reactors]:
