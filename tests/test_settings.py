@@ -12,6 +12,8 @@ PROBE = (
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'],"
     " 'name': settings.DATABASES['default']['NAME'],"
     " 'layer': settings.CHANNEL_LAYERS['default']['BACKEND'],"
+    " 'server_side_binding': settings.DATABASES['default'].get('OPTIONS', {})"
+    ".get('server_side_binding'),"
     " 'hosts': settings.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('hosts')}))"
 )
 
@@ -51,6 +53,16 @@ def test_redis_url_selects_redis_layer_with_a_long_socket_timeout():
     assert found["hosts"] == [
         {"address": "redis://127.0.0.1:6379/3", "socket_timeout": 30, "max_connections": 2000}
     ]
+
+
+def test_postgresql_binds_parameters_on_the_server_unless_turned_off():
+    url = "postgres://postgres@127.0.0.1:5432/contactcenter"
+
+    assert read_settings(DATABASE_URL=url)["server_side_binding"] is True
+    assert (
+        read_settings(DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="0")["server_side_binding"]
+        is False
+    )
 
 
 def test_channel_layer_pubsub_selects_redis_pub_sub_with_the_same_host():
