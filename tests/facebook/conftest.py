@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.tasks import default_task_backend
@@ -56,6 +56,16 @@ def entry(*messaging: dict, page_id: str = PAGE_ID) -> dict:
 
 def payload(*entries: dict) -> dict:
     return {"object": "page", "entry": list(entries)}
+
+
+def page_echoes_our_sends() -> None:
+    """An echo of one of our sends arrived a day ago: the pages are subscribed to
+    message_echoes, so a missing echo means a send did not leave."""
+    from django.utils import timezone
+
+    from integrations.facebook.models import Page
+
+    Page.objects.update(echoes_seen_at=timezone.now() - timedelta(days=1))
 
 
 def signature(body: bytes, secret: str = APP_SECRET) -> str:

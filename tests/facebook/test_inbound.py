@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.facebook.models import Delivery, Page, WebhookEvent
+from integrations.facebook.services.inbound import METADATA_PREFIX
 from rooms.models import Attachment, Message, Room
 from tests.facebook.conftest import (
     ACCESS_TOKEN,
@@ -237,23 +238,18 @@ def echo(mid: str, text: str, *, app_id: str | int, metadata: str = "") -> dict:
     }
 
 
+def echo_of_ours(delivery: Delivery, mid: str, text: str, *, reference: str = "") -> dict:
+    """The echo of one of our sends; `reference` follows the delivery id in its metadata."""
+    metadata = f"{METADATA_PREFIX}{delivery.pk}{reference}"
+    return payload(entry(echo(mid, text, app_id=APP_ID, metadata=metadata)))
+
+
 def test_echo_of_our_own_send_is_ignored(deliver, messenger_room, reply, tasks, graph):
     sent = reply(messenger_room, "On its way")
     tasks.run()
     delivery = Delivery.objects.get(message=sent)
 
-    deliver(
-        payload(
-            entry(
-                echo(
-                    "m_echo",
-                    "On its way",
-                    app_id=APP_ID,
-                    metadata=f"omnichannel:delivery:{delivery.pk}",
-                )
-            )
-        )
-    )
+    deliver(echo_of_ours(delivery, "m_echo", "On its way"))
 
     assert messenger_room.messages.filter(kind=Message.Kind.AGENT).count() == 1
     delivery.refresh_from_db()
@@ -267,18 +263,7 @@ def test_echo_of_a_part_of_our_send_records_the_part_and_that_the_page_echoes(
     tasks.run()
     delivery = Delivery.objects.get(message=sent)
 
-    deliver(
-        payload(
-            entry(
-                echo(
-                    "m_second_part",
-                    "x" * 500,
-                    app_id=APP_ID,
-                    metadata=f"omnichannel:delivery:{delivery.pk}:1",
-                )
-            )
-        )
-    )
+    deliver(echo_of_ours(delivery, "m_second_part", "x" * 500, reference=":1"))
 
     delivery.refresh_from_db()
     page.refresh_from_db()
@@ -294,18 +279,7 @@ def test_echo_with_malformed_metadata_of_ours_changes_no_send(
     tasks.run()
     delivery = Delivery.objects.get(message=sent)
 
-    deliver(
-        payload(
-            entry(
-                echo(
-                    "m_echo",
-                    "On its way",
-                    app_id=APP_ID,
-                    metadata=f"omnichannel:delivery:{delivery.pk}:99999999999",
-                )
-            )
-        )
-    )
+    deliver(echo_of_ours(delivery, "m_echo", "On its way", reference=":99999999999"))
 
     delivery.refresh_from_db()
     assert (delivery.echoed_parts, delivery.echo_mid) == (0, "")

@@ -14,7 +14,7 @@ from omnichannel import events
 from omnichannel.models import Event
 from rooms.models import Message
 from rooms.services import retry_message
-from tests.facebook.conftest import ACCESS_TOKEN, PAGE_ID, PSID
+from tests.facebook.conftest import ACCESS_TOKEN, PAGE_ID, PSID, page_echoes_our_sends
 
 pytestmark = pytest.mark.django_db
 
@@ -346,18 +346,18 @@ def test_closing_a_room_sends_the_departments_closing_message(
     assert Delivery.objects.get(kind=Delivery.Kind.CLOSING).status == Delivery.Status.SENT
 
 
-def interrupted(message: Message) -> Delivery:
-    """The worker claimed the send, then died: the row stays SENDING."""
+def claimed_long_ago(message: Message, **fields) -> Delivery:
+    """Moves the send's claim back past the time the sweeper waits for an echo."""
     delivery = Delivery.objects.get(message=message)
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENDING, claimed_at=timezone.now() - timedelta(minutes=10)
+        claimed_at=timezone.now() - timedelta(minutes=10), **fields
     )
     return delivery
 
 
-def page_echoes_our_sends() -> None:
-    """An echo of one of our sends arrived before: the page is subscribed to message_echoes."""
-    Page.objects.update(echoes_seen_at=timezone.now() - timedelta(days=1))
+def interrupted(message: Message) -> Delivery:
+    """The worker claimed the send, then died: the row stays SENDING."""
+    return claimed_long_ago(message, status=Delivery.Status.SENDING)
 
 
 def test_sweeper_fails_a_send_a_dead_worker_left_when_the_page_never_echoed(
@@ -446,15 +446,6 @@ def test_interrupted_send_out_of_attempts_fails_for_the_agent(
 
     assert status_of(message) == D.FAILED
     assert graph.sends == []
-
-
-def claimed_long_ago(message: Message) -> Delivery:
-    """Moves the send's claim back past the time the sweeper waits for an echo."""
-    delivery = Delivery.objects.get(message=message)
-    Delivery.objects.filter(pk=delivery.pk).update(
-        claimed_at=timezone.now() - timedelta(minutes=10)
-    )
-    return delivery
 
 
 def test_unanswered_send_of_a_page_that_echoes_is_settled_by_its_echo_without_a_second_send(

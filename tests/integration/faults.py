@@ -453,6 +453,21 @@ def answered_500(log: str) -> list[str]:
 # --- conversations set up through the services ----------------------------------------------------
 
 
+def acme_page(department):
+    """The Facebook page the fault tests' webhooks are signed for, routed to `department`."""
+    from integrations.facebook.services.pages import add_page
+    from tests.facebook.conftest import APP_SECRET, PAGE_ID
+
+    return add_page(
+        page_id=PAGE_ID,
+        name="Acme",
+        access_token="EAAGtoken",
+        app_secret=APP_SECRET,
+        verify_token="verify",
+        department=department,
+    )
+
+
 def messenger_room(page, agent, *, psid: str = "9001"):
     """A person wrote to the page (so the messaging window is open); the agent took the chat."""
     from directory.models import Channel

@@ -26,7 +26,6 @@ from tests.integration.faults import (
 )
 from tests.live.test_consumers import session_cookie
 from tests.servers import ROOT, database_url_for_servers
-from tests.webhooks.receiver import start_receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -59,14 +58,6 @@ WRITE_THEN_DIE = textwrap.dedent(
         )
     """
 )
-
-
-@pytest.fixture
-def receiver():
-    received, server = start_receiver()
-    yield received
-    server.shutdown()
-    server.server_close()
 
 
 def test_sweeper_dispatches_what_a_crashed_process_committed(

@@ -11,15 +11,14 @@ from integrations.apichannel.services import create_api_channel
 from integrations.facebook.models import Delivery as FacebookDelivery
 from integrations.facebook.services.inbound import METADATA_PREFIX
 from integrations.facebook.services.outbound import backoff_seconds, send_attempts
-from integrations.facebook.services.pages import add_page
 from integrations.webhooks.models import Attempt, Delivery, DeliveryStatus
 from integrations.webhooks.services import create_subscription
 from rooms.models import Message
 from rooms.services import post_agent_message
 from tests.facebook import graph as fake_graph
-from tests.facebook.conftest import APP_SECRET, PAGE_ID
 from tests.integration.faults import (
     TcpGate,
+    acme_page,
     api_channel_room,
     environment,
     messenger_room,
@@ -68,14 +67,7 @@ def test_sends_and_webhooks_retry_through_an_outage_and_arrive_exactly_once(
     fake, graph_gate = graph
     received, receiver_gate = receiver
     receiver_url = f"http://127.0.0.1:{receiver_gate.port}/hook"
-    page = add_page(
-        page_id=PAGE_ID,
-        name="Acme",
-        access_token="EAAGtoken",
-        app_secret=APP_SECRET,
-        verify_token="verify",
-        department=department,
-    )
+    page = acme_page(department)
     channel = create_api_channel(
         name="SMS", key="sms", department=department, callback_url=receiver_url, secret="s" * 32
     )

@@ -14,12 +14,12 @@ from rest_framework.authtoken.models import Token
 
 from integrations.apichannel.services import create_api_channel
 from integrations.facebook.models import WebhookEvent
-from integrations.facebook.services.pages import add_page
 from omnichannel.models import Event
 from rooms.models import Message
-from tests.facebook.conftest import APP_SECRET, PAGE_ID, entry, payload, text_message
+from tests.facebook.conftest import APP_SECRET, entry, payload, text_message
 from tests.integration.faults import (
     TcpGate,
+    acme_page,
     answered_500,
     api_channel_posts,
     daphne,
@@ -51,14 +51,7 @@ def database_gate():
 @pytest.fixture
 def channels(department):
     create_api_channel(name="SMS", key="sms", department=department, secret=API_SECRET)
-    add_page(
-        page_id=PAGE_ID,
-        name="Acme",
-        access_token="EAAGtoken",
-        app_secret=APP_SECRET,
-        verify_token="verify",
-        department=department,
-    )
+    acme_page(department)
 
 
 class Writer(threading.Thread):

@@ -10,11 +10,11 @@ from websockets.exceptions import ConnectionClosed
 from directory.models import Channel
 from integrations.apichannel.services import create_api_channel
 from integrations.facebook.models import WebhookEvent
-from integrations.facebook.services.pages import add_page
 from rooms.models import Message
-from tests.facebook.conftest import APP_SECRET, PAGE_ID, entry, payload, text_message
+from tests.facebook.conftest import APP_SECRET, entry, payload, text_message
 from tests.integration.faults import (
     OwnRedis,
+    acme_page,
     agent_socket,
     answered_500,
     api_channel_posts,
@@ -45,14 +45,7 @@ def own_redis(tmp_path):
 @pytest.fixture
 def channels(department):
     create_api_channel(name="SMS", key="sms", department=department, secret=API_SECRET)
-    add_page(
-        page_id=PAGE_ID,
-        name="Acme",
-        access_token="EAAGtoken",
-        app_secret=APP_SECRET,
-        verify_token="verify",
-        department=department,
-    )
+    acme_page(department)
 
 
 def test_contacts_keep_writing_while_redis_is_down_and_the_live_view_catches_up(

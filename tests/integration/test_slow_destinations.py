@@ -6,23 +6,20 @@ X-Omnichannel-Delivery and with the same body, so counting by that header counts
 
 import time
 from collections import defaultdict
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from integrations.apichannel.models import CallbackDelivery
 from integrations.apichannel.services import create_api_channel
 from integrations.facebook.models import Delivery as FacebookDelivery
-from integrations.facebook.models import Page
-from integrations.facebook.services.pages import add_page
 from integrations.webhooks.models import Delivery, DeliveryStatus
 from integrations.webhooks.services import create_subscription
 from rooms.models import Message
 from rooms.services import post_agent_message
 from tests.facebook import graph as fake_graph
-from tests.facebook.conftest import APP_SECRET, PAGE_ID
+from tests.facebook.conftest import page_echoes_our_sends
 from tests.integration.faults import (
+    acme_page,
     api_channel_room,
     environment,
     manage,
@@ -32,7 +29,6 @@ from tests.integration.faults import (
     wait_until,
 )
 from tests.servers import database_url_for_servers
-from tests.webhooks.receiver import start_receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -51,28 +47,12 @@ def graph(monkeypatch):
     server.server_close()
 
 
-@pytest.fixture
-def receiver():
-    received, server = start_receiver()
-    yield received
-    server.shutdown()
-    server.server_close()
-
-
 def test_slow_graph_api_and_receiver_get_each_send_and_delivery_once(
     graph, receiver, department, agent, settings, tmp_path
 ):
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
-    page = add_page(
-        page_id=PAGE_ID,
-        name="Acme",
-        access_token="EAAGtoken",
-        app_secret=APP_SECRET,
-        verify_token="verify",
-        department=department,
-    )
-    # The page has echoed our sends before: it is subscribed to message_echoes.
-    Page.objects.update(echoes_seen_at=timezone.now() - timedelta(days=1))
+    page = acme_page(department)
+    page_echoes_our_sends()
     channel = create_api_channel(
         name="SMS", key="sms", department=department, callback_url=receiver.url, secret="s" * 32
     )

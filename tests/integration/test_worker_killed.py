@@ -4,18 +4,16 @@ settles an echoed send as sent, and sends again one that was not echoed (it neve
 that has never echoed cannot tell the two apart: the send fails with a Retry for the agent."""
 
 import time
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from integrations.facebook.models import Delivery, Page
+from integrations.facebook.models import Delivery
 from integrations.facebook.services.inbound import METADATA_PREFIX
-from integrations.facebook.services.pages import add_page
 from rooms.models import Message
 from rooms.services import post_agent_message, retry_message
-from tests.facebook.conftest import APP_SECRET, PAGE_ID
+from tests.facebook.conftest import page_echoes_our_sends
 from tests.integration.faults import (
+    acme_page,
     environment,
     manage,
     messenger_room,
@@ -44,21 +42,9 @@ reaches_the_person = pytest.mark.parametrize("hanging_graph", [True], indirect=T
 lost_on_the_way = pytest.mark.parametrize("hanging_graph", [False], indirect=True)
 
 
-def page_echoes_our_sends() -> None:
-    """The page is subscribed to message_echoes: an echo of ours arrived before."""
-    Page.objects.update(echoes_seen_at=timezone.now() - timedelta(days=1))
-
-
 @pytest.fixture
 def room(department, agent):
-    page = add_page(
-        page_id=PAGE_ID,
-        name="Acme",
-        access_token="EAAGtoken",
-        app_secret=APP_SECRET,
-        verify_token="verify",
-        department=department,
-    )
+    page = acme_page(department)
     return messenger_room(page, agent, psid=PSID)
 
 

@@ -117,3 +117,18 @@ async def test_new_chat_reaches_the_queue_when_dispatched_in_background(
     frame = await next_of(socket, "queue.added", timeout=5)
     assert frame["room"] == message.room_id
     await socket.disconnect()
+
+
+def test_events_dispatched_together_read_their_room_once(department, monkeypatch):
+    from rooms import live
+
+    contact_writes(department, text="First message opens the room")
+    batch = list(Event.objects.filter(name__in=["room.queued", "message.created"]))
+    assert {event.room_id for event in batch} != {None} and len(batch) == 2
+    reads: list[int] = []
+    read_room = live._room
+    monkeypatch.setattr(live, "_room", lambda room_id: reads.append(room_id) or read_room(room_id))
+
+    events.dispatch_many(batch)
+
+    assert reads == [batch[0].room_id]
