@@ -154,6 +154,8 @@ def test_agent_takes_writes_returns_and_closes_with_tags_using_the_keyboard_alon
     tab_to(page, "Close", back=True)
     page.keyboard.press("Enter")
     expect(page.get_by_label("Comment")).to_be_focused()
+    # Autofocus can come before the deferred room.js; until it binds, Enter adds no tag.
+    expect(page.locator("[data-tag-input][data-bound]")).to_be_attached()
     page.keyboard.type("Answered by keyboard")
     page.keyboard.press("Tab")
     page.keyboard.type("Billing")

@@ -58,6 +58,7 @@ def test_agent_closes_with_a_comment_and_a_tag(page, sign_in, agent, queued_room
     page.get_by_role("button", name="Take it!").click()
 
     page.get_by_role("link", name="Close").click()
+    expect(page.locator("[data-tag-input][data-bound]")).to_be_attached()  # room.js is deferred
     page.get_by_label("Comment").fill("Customer helped")
     page.get_by_role("textbox", name="Tags").fill("Billing")
     page.get_by_role("button", name="Add").click()
