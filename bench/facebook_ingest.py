@@ -8,7 +8,7 @@ mids. Measured:
   previous one is answered), with 1 and with 10 messages per call;
 * response times at a fixed 200 messages per second, open loop (each call leaves at its
   scheduled time whatever the server does, so a slow server cannot hide its own latency);
-* then, for a bounded time, how fast one `db_worker` turns the stored calls into messages
+* then, for a bounded time, how fast one `task_worker` turns the stored calls into messages
   (profiles come from a fake Graph API on loopback; nothing leaves the machine).
 
 Every answered call must have its stored row: `lost` counts the difference.
@@ -319,13 +319,13 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def measure_worker(env: dict[str, str], seconds: float) -> dict:
-    """One db_worker on the stored backlog for `seconds`: messages stored per second."""
+    """One task_worker on the stored backlog for `seconds`: messages stored per second."""
     from rooms.models import Message
 
     before = Message.objects.count()
     with WORKER_LOG.open("a") as log:
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--no-reload"],
+            [sys.executable, "manage.py", "task_worker", "--queue-name", "*", "--no-reload"],
             cwd=support.PROJECT_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -454,7 +454,7 @@ def print_report(report: dict) -> None:
     )
     worker = report["worker"]
     print(
-        f"one db_worker afterwards: {worker['messages_stored']:,} messages stored in "
+        f"one task_worker afterwards: {worker['messages_stored']:,} messages stored in "
         f"{worker['seconds']} s = {worker['messages_per_s']:.1f} msg/s"
     )
 

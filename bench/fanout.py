@@ -1,6 +1,6 @@
 """Live fan-out: a queued chat reaching N agent sockets of one department, vs bare group_send.
 
-One Daphne process (and one db_worker for the Facebook path) on PostgreSQL and Redis; N agent
+One Daphne process (and one task_worker for the Facebook path) on PostgreSQL and Redis; N agent
 sockets (/ws/live/, session cookie, same origin) in one department. Phases, each at --rate
 messages a second for --messages messages, open loop:
 

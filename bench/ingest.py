@@ -11,7 +11,7 @@ One Daphne process on PostgreSQL and Redis, load from this process. In the same 
   second (latency under load), the floor first, so the webhook's p99 reads against the floor's;
 * `api inbound`: signed API channel messages, the whole path in the request (contact, room,
   message, events, live publish), closed loop; `lost` = answered 201 - stored;
-* `facebook processed, 1 worker`: then one `db_worker` turns the stored backlog into rooms,
+* `facebook processed, 1 worker`: then one `task_worker` turns the stored backlog into rooms,
   messages, events and live publishes for --worker-seconds: messages stored a second.
 
     .venv/bin/python -m bench ingest [--seconds 10] [--connections 32] [--rate 150]

@@ -1,6 +1,6 @@
 """Agent reply path: POST reply -> task -> Send API (fake Graph) -> status "sent" on the socket.
 
-One Daphne process, one db_worker, a fake Graph API on loopback; A agents each serving one
+One Daphne process, one task_worker, a fake Graph API on loopback; A agents each serving one
 Messenger room and watching it on their own /ws/live/ socket (as the room page does). Phases:
 
 * floors (closed loop), as in every scenario;

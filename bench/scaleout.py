@@ -10,7 +10,7 @@ loop through nginx:
   every socket must receive every room's queue.added whichever process took the POST and
   whichever holds the socket: `lost` counts the frames that did not cross;
 * `facebook webhook x1, P`: signed calls stored;
-* `facebook processed, P workers`: then P db_workers turn the stored backlog into messages.
+* `facebook processed, P workers`: then P task_workers turn the stored backlog into messages.
 
 Rows of the two-process run carry `scale`: their throughput over the one-process run's.
 

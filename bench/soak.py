@@ -1,6 +1,6 @@
 """Soak (issue 11, long; not in CI): contacts, agents and 500 sockets for --minutes (default 30).
 
-The production shape on this machine: --processes Daphne processes and as many db_workers
+The production shape on this machine: --processes Daphne processes and as many task_workers
 (behind nginx from Debian's packages when more than one), PostgreSQL and Redis on loopback,
 fake Graph API and callback receiver on loopback. --agents agent sockets stay connected for the
 whole run (/ws/live/); --active of those agents work. Conversations start at --rate a second

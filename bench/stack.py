@@ -221,7 +221,7 @@ class Stack:
         started = []
         for _ in range(count):
             index = sum(1 for p in self.procs if p.role == "worker")
-            argv = [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--no-reload"]
+            argv = [sys.executable, "manage.py", "task_worker", "--queue-name", "*", "--no-reload"]
             argv += ["--interval", str(interval), "--no-startup-delay", "-v", "0"]
             started.append(self._spawn("worker", f"worker{index}", argv))
         time.sleep(1.5)

@@ -39,7 +39,7 @@ TARGETS = [
     Target("ingest", "api inbound", "ratio", ">=", 0.35),
     Target("ingest", "api inbound", "errors", "==", 0),
     Target("ingest", "api inbound", "lost", "==", 0),
-    # What the webhook only stored, one db_worker turns into rooms, messages, events and live
+    # What the webhook only stored, one task_worker turns into rooms, messages, events and live
     # publishes: the Facebook path's real throughput.
     Target("ingest", "facebook processed, 1 worker", "ratio", ">=", 0.35),
     # --- agent reply path: POST reply -> task -> Send API (fake) -> status "sent" -------------

@@ -213,9 +213,9 @@ THROTTLE_RATES = {
     "facebook_address": os.environ.get("FACEBOOK_WEBHOOK_RATE_PER_ADDRESS", "6000/min"),
 }
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "omnichannel.tasks.DatabaseBackend"}}
 
-# Server processes (Daphne, db_worker) dispatch committed events from a thread of their own, so
+# Server processes (Daphne, task_worker) dispatch committed events from a thread of their own, so
 # a request or task answers once it committed (omnichannel/events.py); off: right after commit,
 # in the committing thread (tests, commands, `make run`).
 EVENTS_DISPATCH_IN_BACKGROUND = env_bool("EVENTS_DISPATCH_IN_BACKGROUND", False)

@@ -127,20 +127,19 @@ def daphne(env: dict[str, str], log: Path) -> Iterator[tuple[str, Process]]:
         process.stop()
 
 
-def start_worker(env: dict[str, str], log: Path) -> Process:
-    """`manage.py db_worker` on every queue, without the autoreloader (whose child a SIGKILL
-    of the parent would leave running)."""
+def start_worker(env: dict[str, str], log: Path, *, interval: float = 0.2) -> Process:
+    """`manage.py task_worker` on every queue; `interval`: how often an idle one looks anyway."""
     return Process(
         [
             sys.executable,
             "manage.py",
-            "db_worker",
+            "task_worker",
             "--queue-name",
             "*",
             "--no-reload",
             "--no-startup-delay",
             "--interval",
-            "0.2",
+            str(interval),
         ],
         env,
         log,

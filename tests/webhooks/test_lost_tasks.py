@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _database_queue(settings):
     """Tasks are rows in the database, as in production."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "omnichannel.tasks.DatabaseBackend"}}
 
 
 @pytest.fixture

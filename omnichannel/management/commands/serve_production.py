@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 ]
                 for daphne_port in daphne_ports
             ]
-            commands += [[*manage, "db_worker", "--queue-name", "*", "--no-reload"]] * workers
+            commands += [[*manage, "task_worker", "--queue-name", "*", "--no-reload"]] * workers
             commands += [
                 [*manage, "dispatch_events", "--loop", "15"],
                 [*manage, "facebook_sweep", "--loop", "60"],

@@ -1,0 +1,92 @@
+"""`manage.py task_worker`: django-tasks-db's `db_worker`, woken as soon as a task is queued.
+
+The same options as `db_worker`; `--interval` is how long an idle worker waits before it looks
+again when nothing woke it (see omnichannel/tasks.py). It runs without the autoreloader.
+"""
+
+import random
+import time
+
+from django.core.management.base import CommandError
+from django.db import close_old_connections
+from django.db.utils import OperationalError
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from omnichannel.tasks import Wakeup
+
+
+class WakeableWorker(db_worker.Worker):
+    def run(self) -> None:
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 - workers started together look at different times
+        wakeup = Wakeup()
+        try:
+            while self.running:
+                close_old_connections()
+                task_result = self._claim_next()
+                if task_result is not None:
+                    self.run_task(task_result)
+                    if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                        return
+                    continue
+                if self.batch:
+                    return
+                close_old_connections()  # an idle worker holds no database connection
+                wakeup.wait(self.interval)
+        finally:
+            wakeup.close()
+
+    def _claim_next(self):
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        with exclusive_transaction(tasks.db):
+            try:
+                task_result = tasks.get_locked()
+            except OperationalError as error:
+                if is_locked_database_exception(error):  # SQLite busy: look again later
+                    return None
+                raise
+            if task_result is not None:
+                task_result.claim(self.worker_id)
+        return task_result
+
+
+class Command(db_worker.Command):
+    help = "Run queued background tasks, waking as soon as one is queued."
+
+    def handle(
+        self,
+        *,
+        verbosity,
+        queue_name,
+        interval,
+        batch,
+        backend_name,
+        startup_delay,
+        max_tasks,
+        worker_id,
+        exclude_queues,
+        **options,
+    ):
+        self.configure_logging(verbosity)
+        queue_names = queue_name.split(",")
+        excluded_queue_names = exclude_queues.split(",") if exclude_queues else []
+        if excluded_queue_names and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = WakeableWorker(
+            queue_names=queue_names,
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            excluded_queue_names=excluded_queue_names,
+        )
+        worker.configure_signals()
+        worker.run()
