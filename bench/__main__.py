@@ -19,6 +19,7 @@ SCENARIOS = {
     "reply": "bench.reply",
     "fanout": "bench.fanout",
     "scaleout": "bench.scaleout",
+    "webhook_socket": "bench.webhook_socket",
     "soak": "bench.soak",
 }
 

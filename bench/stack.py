@@ -136,8 +136,8 @@ def server_environment(
             "FACEBOOK_WEBHOOK_RATE_PER_ADDRESS": "100000000/min",
         }
     )
-    if graph_url:
-        env["FACEBOOK_GRAPH_URL"] = graph_url
+    # Never Facebook itself: without the fakes, a Graph API call fails at once on loopback.
+    env["FACEBOOK_GRAPH_URL"] = graph_url or "http://127.0.0.1:9/v21.0"
     return env
 
 

@@ -96,6 +96,8 @@ def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnichannel.settings")
     os.environ.setdefault("DEBUG", "0")
+    # Bench data never reaches Facebook: a Graph API call fails at once on loopback.
+    os.environ.setdefault("FACEBOOK_GRAPH_URL", "http://127.0.0.1:9/v21.0")
     if not os.environ.get("SECRET_KEY"):
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
 

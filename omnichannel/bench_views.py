@@ -7,7 +7,8 @@ for the Daphne processes it starts), so production never serves them. Two views:
   HTTP floor).
 * `POST /bench/floor/ingest/`: the least a stored-and-announced message costs: one INSERT of
   the raw body (autocommit, so one WAL flush like any committed write) and one `group_send`
-  through the channel layer (the ingest floor).
+  through the channel layer (the ingest floor); with `?agent=<user id>` the event goes to that
+  agent's sockets, so a socket can time it.
 
 The INSERT goes into `bench_floor_ingest`, a plain (logged) table that the bench harness
 creates in its own database before starting the servers; no model, no migration. It is logged
@@ -23,6 +24,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from omnichannel.realtime import agent_group
 
 FLOOR_TABLE = "bench_floor_ingest"
 FLOOR_GROUP = "bench.floor"
@@ -46,10 +49,12 @@ def ingest_floor(request: HttpRequest) -> HttpResponse:
             row_id = cursor.fetchone()[0]
     except DatabaseError:
         return HttpResponse(b"no bench table", status=503, content_type="text/plain")
+    agent = request.GET.get("agent", "")
+    group = agent_group(int(agent)) if agent.isdigit() else FLOOR_GROUP
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(
-            FLOOR_GROUP, {"type": "live.event", "event": {"type": "bench.floor", "id": row_id}}
+            group, {"type": "live.event", "event": {"type": "bench.floor", "id": row_id}}
         )
     return HttpResponse(str(row_id).encode(), content_type="text/plain")
 

@@ -14,6 +14,7 @@ def open_queued_chat(page, sign_in, agent, room):
     sign_in(agent)
     page.get_by_role("link", name=re.compile(room.contact.display_name)).click()
     expect(page.get_by_role("heading", name=room.contact.display_name)).to_be_visible()
+    page.wait_for_load_state()  # the deferred room.js has bound the page's buttons
 
 
 def test_agent_takes_a_queued_chat_from_the_sidebar(page, sign_in, agent, queued_room):
