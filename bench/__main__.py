@@ -8,6 +8,7 @@ import sys
 # each one sets up Django against its own database before importing any model.
 SCENARIOS = {
     "queue_sidebar": "bench.queue_sidebar",
+    "agent_pages": "bench.agent_pages",
     "api_rooms": "bench.api_rooms",
     "contact_center": "bench.contact_center",
     "facebook_ingest": "bench.facebook_ingest",
@@ -19,6 +20,7 @@ SCENARIOS = {
     "reply": "bench.reply",
     "fanout": "bench.fanout",
     "scaleout": "bench.scaleout",
+    "take_race": "bench.take_race",
     "webhook_socket": "bench.webhook_socket",
     "soak": "bench.soak",
 }

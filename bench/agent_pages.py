@@ -6,7 +6,7 @@ the data. Signed in as an agent through django.test.Client (in-process: middlewa
 context processors and templates; DEBUG off), each page is requested after a warm-up:
 
     GET /                  home page (counters, departments; the sidebar with Queued Chats)
-    GET /rooms/<id>/       room page of a chat the agent serves: 2,000 messages, 200 shown
+    GET /rooms/<id>/       room page of a chat the agent serves: 2,000 messages, the latest 50 shown
     GET /rooms/sidebar/    the Omnichannel lists (Queued Chats, In progress) that
                            static/js/live.js fetches again into the sidebar (data-sidebar-url)
 
@@ -22,7 +22,7 @@ The data: five departments with 2%, 8%, 30%, 30% and 30% of the rooms; 3% of the
 queued (at least 60 a department), 26 agents serving 1 to 4 chats each, the rest closed over
 the last 30 days (6% never answered); every room opens with a contact message, then contact
 and agent messages alternate. Written with COPY (messages in time order, so a room's messages
-are spread over the table as in production) in a few minutes, VACUUM ANALYZEd, and kept
+are spread over the table as in production) in about a minute, VACUUM ANALYZEd, and kept
 between runs: its times are relative to the load, so --reset after a few days keeps the queue
 and "today" realistic.
 
@@ -32,8 +32,10 @@ and "today" realistic.
     python -m bench agent_pages --explain  # EXPLAIN ANALYZE the slowest queries of each page
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/other python -m bench agent_pages
 
-Results go to bench/results/agent_pages.json (and .png); the timed requests run one after
-another in this process, so the figures are server time on an otherwise idle server.
+Results go to bench/results/agent_pages.json (and .png); the exit status is 1 when a target of
+bench/targets.py fails. The timed requests run one after another in this process: server time
+with no other request in flight. The machine itself may be busy, so the notes give its load
+average and this process's CPU per request, the steadier figure.
 """
 
 import argparse
@@ -713,7 +715,7 @@ def requester(page: str, viewer: Viewer):
     from django.test import Client
 
     from queues.selectors import QUEUE_SIDEBAR_LIMIT
-    from rooms.selectors import messages_of
+    from rooms.selectors import latest_messages
 
     client = Client()
     client.force_login(viewer.user)
@@ -728,7 +730,7 @@ def requester(page: str, viewer: Viewer):
     if page == "room":
         from rooms.models import Room
 
-        shown = len(messages_of(Room(pk=viewer.room_id)))
+        shown = len(latest_messages(Room(pk=viewer.room_id))[0])
 
     def request(*, check: bool) -> None:
         # secure=True: with DEBUG off the settings redirect plain HTTP to HTTPS.

@@ -1,16 +1,16 @@
 """Contested take: 50 agents race for 1,000 queued chats, 10,000 Take it! attempts (service, HTTP).
 
 On PostgreSQL and Redis (a database of their own, rebuilt each run). Each agent has the LiveChat
-Agent role, the queue on and a maximum of --max-chats simultaneous chats (100 by default, the
-most the console and the API allow: an agent wins about 20 chats a row, so the maximum is
-checked under its lock on every attempt but refuses none; a small value such as --max-chats 10
-races the maximum too). Rooms are website chats queued in a department served manually, opened
-through `receive_contact_message`.
+Agent role, the queue on and a maximum of --max-chats simultaneous chats, set by a manager
+through `update_agent` (100 by default, the most the REST API accepts: an agent wins 10 to 30
+chats a row, so the maximum is checked under the agent's lock on every attempt but refuses
+none; a small value such as --max-chats 10 races the maximum too). Rooms are website chats
+queued in a department served manually, opened through `receive_contact_message`.
 
 The contest: --attempts / --rooms contenders per room (10); the agents are dealt out in waves,
-each wave a few rooms with that many agents on each (5 rooms x 10 agents for 50 agents), every
-agent of a wave pressing Take it! at the same moment (a barrier per wave), new partners each
-wave. Each agent tries a room once. Rows, in one run:
+each wave a few rooms with that many agents on each (5 rooms x 10 agents for 50 agents, fewer
+with --rooms-at-once), every agent of a wave pressing Take it! at the same moment (a barrier per
+wave), new partners each wave (--seed). No agent tries a room twice. Rows, in one run:
 
 * `floor: write`: the same 50 threads, one INSERT (autocommit) each per wave: the least a
   committed write costs at that concurrency on this machine now;

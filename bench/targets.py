@@ -58,6 +58,23 @@ TARGETS = [
     Target("scaleout", "api inbound, 2 processes", "scale", ">=", 1.3, "issue 10: >= 1.3x"),
     Target("scaleout", "api inbound, 2 processes", "lost", "==", 0, "events cross processes"),
     Target("scaleout", "facebook processed, 2 workers", "scale", ">=", 1.3),
+    # --- contested take: 50 agents, 1,000 rooms, 10,000 attempts a row -----------------------
+    Target("take_race", "take, service", "double_assigned", "==", 0, "issue 10: 0 rooms twice"),
+    Target("take_race", "take, service", "lost", "==", 0, "answers the database contradicts"),
+    Target("take_race", "take, service", "over_maximum", "==", 0, "Take it! respects max chats"),
+    Target("take_race", "take, service", "errors", "==", 0),
+    Target("take_race", "take, HTTP", "double_assigned", "==", 0, "issue 10: 0 rooms twice"),
+    Target("take_race", "take, HTTP", "lost", "==", 0, "answers the database contradicts"),
+    Target("take_race", "take, HTTP", "over_maximum", "==", 0, "Take it! respects max chats"),
+    Target("take_race", "take, HTTP", "errors", "==", 0),
+    Target("take_race", "take, HTTP", "p99_ms", "<=", 25, "issue 10: take p99 <= 25 ms"),
+    # --- agent pages, in-process: 100,000 rooms, 1,000,000 messages ----------------------------
+    Target("agent_pages", "home", "p95_ms", "<=", 50, "issue 10: server time"),
+    Target("agent_pages", "room", "p95_ms", "<=", 50, "issue 10: a 2,000-message room"),
+    Target("agent_pages", "queued chats", "p95_ms", "<=", 50, "issue 10: GET /rooms/sidebar/"),
+    Target("agent_pages", "home", "queries_delta", "==", 0, "same count at 2% and 100% of rooms"),
+    Target("agent_pages", "room", "queries_delta", "==", 0, "20 vs 2,000 messages"),
+    Target("agent_pages", "queued chats", "queries_delta", "==", 0, "60 vs 3,000 queued"),
     # --- soak ------------------------------------------------------------------------------------
     Target("soak", "contact messages", "errors", "==", 0, "issue 11"),
     Target("soak", "contact messages", "lost", "==", 0, "issue 11"),

@@ -17,7 +17,7 @@ from queues.selectors import eligible_agents
 from rooms import services as room_services
 from rooms.forms import CloseRoomForm, MessageForm
 from rooms.models import Room
-from rooms.selectors import get_room_for, messages_of
+from rooms.selectors import get_room_for, latest_messages
 
 
 def room_context(request: HttpRequest, room: Room, **overrides) -> dict:
@@ -34,10 +34,11 @@ def room_context(request: HttpRequest, room: Room, **overrides) -> dict:
         except NotEligible as error:
             take_refusal = error.message
             take_at_maximum = isinstance(error, MaxChatsReached)
-    messages_shown = messages_of(room)
+    messages_shown, has_earlier = latest_messages(room)
     return {
         "room": room,
         "room_messages": messages_shown,
+        "has_earlier_messages": has_earlier,
         "last_message_id": messages_shown[-1].pk if messages_shown else 0,
         "serving": serving,
         "can_take": can_take,

@@ -49,17 +49,33 @@ def with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
+# The room page opens on the latest messages; earlier ones are fetched a window at a time.
+ROOM_PAGE_MESSAGES = 50
+
+
 def messages_of(room: Room, *, after_id: int | None = None, limit: int = 200) -> list[Message]:
-    """The room's latest messages in order (or those after a given id), files included; thread
-    replies are in their threads."""
+    """The room's messages after a given id in order, files included (thread replies are in
+    their threads)."""
     messages = with_details(Message.objects.filter(room=room, thread_parent__isnull=True))
-    if after_id:
-        found = list(messages.filter(id__gt=after_id).order_by("id")[:limit])
-    else:
-        found = list(messages.order_by("-id")[:limit])
-        found.reverse()
+    found = list(messages.filter(id__gt=after_id or 0).order_by("id")[:limit])
     summarise_reactions(found)
     return found
+
+
+def latest_messages(
+    room: Room, *, before_id: int | None = None, limit: int = ROOM_PAGE_MESSAGES
+) -> tuple[list[Message], bool]:
+    """The room's last `limit` messages (before a given id) in order, and whether earlier ones
+    exist."""
+    messages = with_details(Message.objects.filter(room=room, thread_parent__isnull=True))
+    if before_id:
+        messages = messages.filter(id__lt=before_id)
+    found = list(messages.order_by("-id")[: limit + 1])
+    has_earlier = len(found) > limit
+    found = found[:limit]
+    found.reverse()
+    summarise_reactions(found)
+    return found, has_earlier
 
 
 def get_message_for(user: User, room_id: int, message_id: int) -> Message:

@@ -16,6 +16,7 @@ from rooms.selectors import (
     attachment_of,
     get_message_for,
     get_room_for,
+    latest_messages,
     messages_of,
     pinned_of,
     thread_of,
@@ -46,8 +47,19 @@ def post_message(request: HttpRequest, room_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def message_fragment(request: HttpRequest, room_id: int) -> HttpResponse:
-    """Messages after ?after=<id>, for the polling room page."""
+    """Messages after ?after=<id>, for the polling room page; or the window of messages before
+    ?before=<id>, for "Show earlier messages" (X-Earlier-Messages says whether more remain)."""
     room = get_room_for(request.user, room_id)
+    if "before" in request.GET:
+        before_id = request.GET["before"]
+        if not before_id.isdigit():
+            return HttpResponse(_("'before' must be a message id."), status=400)
+        shown, has_earlier = latest_messages(room, before_id=int(before_id))
+        response = render(
+            request, "rooms/room.html#message-list", {"room": room, "room_messages": shown}
+        )
+        response["X-Earlier-Messages"] = "1" if has_earlier else "0"
+        return response
     try:
         after_id = int(request.GET.get("after", "0"))
     except ValueError:

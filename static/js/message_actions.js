@@ -129,7 +129,9 @@
     if (form.matches("[data-chat-action]")) {
       event.preventDefault();
       if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-      const response = await request(form.action, { method: "POST", body: new FormData(form) });
+      // The pressed button's name and value go too (one form offers every emoji).
+      const body = new FormData(form, event.submitter);
+      const response = await request(form.action, { method: "POST", body });
       if (response.ok) replace(await response.text());
       else notice(await response.text());
     } else if (form.matches("[data-edit-form]")) {

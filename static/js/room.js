@@ -225,6 +225,26 @@
     }
   }
 
+  // The page opens on the latest messages; earlier ones come a window at a time, on top.
+  const earlier = document.querySelector("[data-earlier-messages]");
+  earlier?.addEventListener("click", async () => {
+    const first = messages.querySelector("[data-message-id]");
+    if (!first) return;
+    earlier.disabled = true;
+    try {
+      const url = `${messages.dataset.pollUrl}?before=${first.dataset.messageId}`;
+      const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      const holder = document.createElement("template");
+      holder.innerHTML = (await response.text()).trim();
+      messages.prepend(holder.content);
+      window.messageActions?.mark(messages);
+      if (response.headers.get("X-Earlier-Messages") !== "1") earlier.closest("p").remove();
+    } finally {
+      earlier.disabled = false;
+    }
+  });
+
   bind();
   bindActions();
   messages.lastElementChild?.scrollIntoView({ block: "end" });

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rooms.models import Room
+from rooms.selectors import ROOM_PAGE_MESSAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,3 +97,18 @@ def test_room_information_panel_can_be_hidden_and_shown(page, sign_in, agent, qu
     page.get_by_role("button", name="Room information").click()
 
     expect(panel).to_be_visible()
+
+
+def test_agent_shows_the_earlier_messages_of_a_long_conversation(
+    page, sign_in, agent, queued_room, write_as_contact
+):
+    for n in range(1, ROOM_PAGE_MESSAGES + 1):
+        write_as_contact(f"question-{n:02d}")
+    open_queued_chat(page, sign_in, agent, queued_room)
+    messages = page.get_by_role("list", name="Messages")
+    expect(messages).not_to_contain_text("Hello, I need help")
+
+    page.get_by_role("button", name="Show earlier messages").click()
+
+    expect(messages.get_by_role("listitem").first).to_contain_text("Hello, I need help")
+    expect(page.get_by_role("button", name="Show earlier messages")).to_have_count(0)

@@ -42,8 +42,6 @@ def test_a_queued_task_runs_without_waiting_for_the_idle_workers_next_look(
 
         post_agent_message(agent, room, text="On its way")
 
-        wait_until(
-            lambda: receiver.count >= 1, timeout=10, what="the reply at the external system"
-        )
+        wait_until(lambda: receiver.count >= 1, timeout=10, what="the reply at the external system")
     finally:
         worker.stop()

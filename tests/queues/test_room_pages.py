@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from queues.services import take_room
 from rooms.models import Room
+from rooms.selectors import ROOM_PAGE_MESSAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +176,67 @@ def test_message_fragment_with_bad_after_is_400(client, agent, taken_room):
     response = client.get(reverse("room-messages", args=[taken_room.pk]), {"after": "x"})
 
     assert response.status_code == 400
+
+
+def write_questions(write_as_contact, count: int) -> list:
+    return [write_as_contact(f"question-{n:02d}") for n in range(1, count + 1)]
+
+
+def test_a_long_conversation_opens_on_its_latest_messages(
+    client, agent, taken_room, write_as_contact
+):
+    write_questions(write_as_contact, ROOM_PAGE_MESSAGES + 10)  # after "Hello, I need help"
+    client.force_login(agent)
+
+    page = page_of(client, taken_room)
+
+    assert "question-11" in page
+    assert "question-10" not in page
+    assert "Show earlier messages" in page
+
+
+def test_a_short_conversation_offers_no_earlier_messages(client, agent, taken_room):
+    client.force_login(agent)
+
+    assert "Show earlier messages" not in page_of(client, taken_room)
+
+
+def test_earlier_messages_come_before_the_first_one_shown(
+    client, agent, taken_room, write_as_contact
+):
+    questions = write_questions(write_as_contact, ROOM_PAGE_MESSAGES + 10)
+    client.force_login(agent)
+
+    fragment = client.get(
+        reverse("room-messages", args=[taken_room.pk]), {"before": questions[10].pk}
+    )
+
+    body = fragment.content.decode()
+    assert "Hello, I need help" in body
+    assert "question-10" in body
+    assert "question-11" not in body
+    assert fragment["X-Earlier-Messages"] == "0"
+
+
+def test_earlier_messages_say_when_more_remain(client, agent, taken_room, write_as_contact):
+    questions = write_questions(write_as_contact, ROOM_PAGE_MESSAGES + 10)
+    client.force_login(agent)
+
+    fragment = client.get(
+        reverse("room-messages", args=[taken_room.pk]), {"before": questions[-1].pk}
+    )
+
+    assert "question-59" in fragment.content.decode()
+    assert fragment["X-Earlier-Messages"] == "1"
+
+
+def test_earlier_messages_with_a_bad_id_are_400(client, agent, taken_room):
+    client.force_login(agent)
+
+    response = client.get(reverse("room-messages", args=[taken_room.pk]), {"before": "x"})
+
+    assert response.status_code == 400
+    assert "must be a message id" in response.content.decode()
 
 
 def test_move_to_queue_asks_for_confirmation(client, agent, taken_room):
