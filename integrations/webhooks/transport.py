@@ -84,13 +84,12 @@ def ids_with_queued_task(task, ids: list[int]) -> set[int]:
 
     Empty when tasks do not go through the database (a test backend): nothing is waiting then.
     """
-    from django.tasks import task_backends
-
-    backend = task_backends[task.backend]
-    if not ids or type(backend).__module__.split(".")[0] != "django_tasks_db":
-        return set()
-    from django.tasks import TaskResultStatus
+    from django.tasks import TaskResultStatus, task_backends
+    from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
+
+    if not ids or not isinstance(task_backends[task.backend], DatabaseBackend):
+        return set()
 
     rows = DBTaskResult.objects.filter(
         task_path=task.module_path,
