@@ -49,8 +49,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bench import support
-from bench.console import insert_rows
-from bench.queue_sidebar import positive
+from bench.console import insert_rows, room_row
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_pages"
 SCENARIO = "agent_pages"
@@ -111,17 +110,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--reset", action="store_true", help="drop the bench data and load it anew")
     parser.add_argument(
-        "--rooms", type=positive, default=ROOMS, help=f"rooms in all (default {ROOMS:,})"
+        "--rooms", type=support.positive, default=ROOMS, help=f"rooms in all (default {ROOMS:,})"
     )
     parser.add_argument(
         "--messages",
-        type=positive,
+        type=support.positive,
         help=f"messages in all (default {MESSAGES_PER_ROOM} per room: 1,000,000 for 100,000)",
     )
-    parser.add_argument("--iterations", type=positive, default=200, help="timed requests per row")
+    parser.add_argument(
+        "--iterations", type=support.positive, default=200, help="timed requests per row"
+    )
     parser.add_argument(
         "--warmup",
-        type=positive,
+        type=support.positive,
         default=10,
         help="untimed requests per row first, each one's queries counted",
     )
@@ -430,27 +431,13 @@ def plan_rooms(
 
     def room(slug: str, status: str, created_at, *, channel: tuple | None = None) -> dict:
         value, source, _ = channel or rng.choices(CHANNELS, weights=weights)[0]
-        return {
-            "contact_id": None,
-            "channel": value,
-            "source": source,
-            "department_id": by_slug[slug].pk,
-            "agent_id": None,
-            "status": status,
-            "created_at": created_at,
-            "queued_at": created_at,
-            "waiting_since": None,
-            "taken_at": None,
-            "closed_at": None,
-            "queue_seconds": 0.0,
-            "first_response_at": None,
-            "awaiting_reply_since": None,
-            "response_count": 0,
-            "response_seconds_total": 0.0,
-            "last_message_at": created_at,
-            "closing_comment": "",
-            "closed_by_id": None,
-        }
+        return room_row(
+            channel=value,
+            source=source,
+            department_id=by_slug[slug].pk,
+            status=status,
+            created_at=created_at,
+        )
 
     def taken(slug: str, agent_id: int, count: int, spacing: timedelta, **extra) -> Plan:
         # The last message came in a minute ago; the contact waits for an answer every other.

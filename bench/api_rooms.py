@@ -40,21 +40,18 @@ INBOUND_SECRET = "bench-inbound-secret-0123456789abcdef"  # noqa: S105 (bench da
 BATCH = 5_000
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench api_rooms", description=__doc__.strip().splitlines()[0]
     )
     parser.add_argument("--reset", action="store_true", help="drop the bench data and load it anew")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 100,000 rooms")
-    parser.add_argument("--requests", type=positive, default=300, help="timed requests per row")
-    parser.add_argument("--warmup", type=positive, default=20, help="untimed requests per row")
+    parser.add_argument(
+        "--requests", type=support.positive, default=300, help="timed requests per row"
+    )
+    parser.add_argument(
+        "--warmup", type=support.positive, default=20, help="untimed requests per row"
+    )
     return parser.parse_args(argv)
 
 

@@ -93,13 +93,6 @@ def scope_size(supervised: tuple[str, ...]) -> int:
     return sum(sizes[slug] for slug in scope_of(supervised))
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench console",
@@ -111,10 +104,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help=f"the bench database, created if missing (default {DEFAULT_DATABASE_URL})",
     )
     parser.add_argument("--reset", action="store_true", help="drop the bench data and load it anew")
-    parser.add_argument("--iterations", type=positive, default=50, help="timed requests per row")
+    parser.add_argument(
+        "--iterations", type=support.positive, default=50, help="timed requests per row"
+    )
     parser.add_argument(
         "--warmup",
-        type=positive,
+        type=support.positive,
         default=3,
         help="untimed requests per row first, each one's queries counted",
     )
@@ -435,27 +430,13 @@ def build_rooms(now, rng: random.Random, by_slug: dict, members: dict, agents: l
 
     def room(department_slug: str, status: str, created_at) -> dict:
         value, source = channel()
-        return {
-            "contact_id": None,
-            "channel": value,
-            "source": source,
-            "department_id": by_slug[department_slug].pk,
-            "agent_id": None,
-            "status": status,
-            "created_at": created_at,
-            "queued_at": created_at,
-            "waiting_since": None,
-            "taken_at": None,
-            "closed_at": None,
-            "queue_seconds": 0.0,
-            "first_response_at": None,
-            "awaiting_reply_since": None,
-            "response_count": 0,
-            "response_seconds_total": 0.0,
-            "last_message_at": created_at,
-            "closing_comment": "",
-            "closed_by_id": None,
-        }
+        return room_row(
+            channel=value,
+            source=source,
+            department_id=by_slug[department_slug].pk,
+            status=status,
+            created_at=created_at,
+        )
 
     def answered(row: dict, agent_id: int, queue_seconds: float) -> None:
         row["agent_id"] = agent_id
@@ -504,6 +485,32 @@ def build_rooms(now, rng: random.Random, by_slug: dict, members: dict, agents: l
             row["last_message_at"] = row["closed_at"]
             rooms.append(row)
     return rooms
+
+
+def room_row(*, channel: str, source: str, department_id: int, status: str, created_at) -> dict:
+    """A room's column values as it opened: no contact, agent or metrics yet (callers fill in
+    what its story adds)."""
+    return {
+        "contact_id": None,
+        "channel": channel,
+        "source": source,
+        "department_id": department_id,
+        "agent_id": None,
+        "status": status,
+        "created_at": created_at,
+        "queued_at": created_at,
+        "waiting_since": None,
+        "taken_at": None,
+        "closed_at": None,
+        "queue_seconds": 0.0,
+        "first_response_at": None,
+        "awaiting_reply_since": None,
+        "response_count": 0,
+        "response_seconds_total": 0.0,
+        "last_message_at": created_at,
+        "closing_comment": "",
+        "closed_by_id": None,
+    }
 
 
 def insert_rows(model, columns: list[str], rows) -> None:

@@ -87,20 +87,17 @@ COMMENTS = (
 )
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench contact_center", description=__doc__.strip().splitlines()[0]
     )
     parser.add_argument("--reset", action="store_true", help="drop the bench data and reload")
-    parser.add_argument("--iterations", type=positive, default=20, help="timed requests per row")
-    parser.add_argument("--warmup", type=positive, default=3, help="untimed requests per row")
+    parser.add_argument(
+        "--iterations", type=support.positive, default=20, help="timed requests per row"
+    )
+    parser.add_argument(
+        "--warmup", type=support.positive, default=3, help="untimed requests per row"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the data to load")
     parser.add_argument("--explain", action="store_true", help="print the plan of each search")
     parser.add_argument(

@@ -242,12 +242,7 @@ def paths(port: int, run_id: str):
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    limit = 2 * args.agents + 1024
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < limit:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(limit, hard), hard))
+    stack.allow_sockets(args.agents)
     secret_key = stack.new_secret_key()
     database_url, redis_url = support.harness_setup("bench_fanout", secret_key)
     env = stack.server_environment(database_url, redis_url, secret_key)

@@ -58,23 +58,18 @@ def queue_size(departments: tuple[str, ...]) -> int:
     return sum(sizes[slug] for slug in departments)
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench queue_sidebar",
         description=__doc__.strip().splitlines()[0],
     )
     parser.add_argument("--reset", action="store_true", help="drop the bench data and load it anew")
-    parser.add_argument("--iterations", type=positive, default=200, help="timed renders per row")
+    parser.add_argument(
+        "--iterations", type=support.positive, default=200, help="timed renders per row"
+    )
     parser.add_argument(
         "--warmup",
-        type=positive,
+        type=support.positive,
         default=20,
         help="untimed renders per row first, each one's queries counted",
     )

@@ -45,27 +45,26 @@ POLICIES = ("auto", "load_balancing")
 PASSWORD = secrets.token_urlsafe(16)
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench routing", description=__doc__.strip().splitlines()[0]
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
-    parser.add_argument("--chats", type=positive, default=1000)
-    parser.add_argument("--agents", type=positive, default=50)
-    parser.add_argument("--max-chats", type=positive, default=5)
-    parser.add_argument("--writers", type=positive, default=4, help="processes of arriving chats")
-    parser.add_argument("--closers", type=positive, default=2, help="processes closing chats")
+    parser.add_argument("--chats", type=support.positive, default=1000)
+    parser.add_argument("--agents", type=support.positive, default=50)
+    parser.add_argument("--max-chats", type=support.positive, default=5)
+    parser.add_argument(
+        "--writers", type=support.positive, default=4, help="processes of arriving chats"
+    )
+    parser.add_argument(
+        "--closers", type=support.positive, default=2, help="processes closing chats"
+    )
     parser.add_argument(
         "--handle-ms", type=int, default=100, help="how long a chat is served before it closes"
     )
-    parser.add_argument("--timeout", type=positive, default=180, help="seconds per policy, at most")
+    parser.add_argument(
+        "--timeout", type=support.positive, default=180, help="seconds per policy, at most"
+    )
     return parser.parse_args(argv)
 
 

@@ -343,11 +343,7 @@ def settle(runner: Soak, seconds: float, report: support.Report) -> tuple[int, i
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 2 * args.agents + 1024:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2 * args.agents + 1024, hard), hard))
+    stack.allow_sockets(args.agents)
     secret_key = stack.new_secret_key()
     database_url, redis_url = support.harness_setup(f"bench_{args.name}", secret_key)
     env = stack.server_environment(database_url, redis_url, secret_key)

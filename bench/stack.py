@@ -141,6 +141,16 @@ def server_environment(
     return env
 
 
+def allow_sockets(agents: int) -> None:
+    """Raise this process's open-file limit for `agents` sockets and the connections beside."""
+    import resource
+
+    needed = 2 * agents + 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
+
+
 def new_secret_key() -> str:
     return os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
 

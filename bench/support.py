@@ -4,6 +4,7 @@ Nothing here imports Django models at import time: the settings read DATABASE_UR
 is set up, so a scenario points it at its bench database first and calls `setup_django` after.
 """
 
+import argparse
 import json
 import math
 import os
@@ -115,6 +116,14 @@ def migrate() -> float:
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     return time.perf_counter() - started
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

@@ -88,19 +88,18 @@ Wave = list[tuple[int, int]]
 Prepare = Callable[[int], Callable[[int], str]]
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench take_race", description=__doc__)
-    parser.add_argument("--agents", type=positive, default=50, help="agents racing, per row")
-    parser.add_argument("--rooms", type=positive, default=1000, help="queued rooms, per row")
-    parser.add_argument("--attempts", type=positive, default=10000, help="Take it! per row")
-    parser.add_argument("--max-chats", type=positive, default=100, help="each agent's maximum")
+    parser.add_argument(
+        "--agents", type=support.positive, default=50, help="agents racing, per row"
+    )
+    parser.add_argument(
+        "--rooms", type=support.positive, default=1000, help="queued rooms, per row"
+    )
+    parser.add_argument("--attempts", type=support.positive, default=10000, help="Take it! per row")
+    parser.add_argument(
+        "--max-chats", type=support.positive, default=100, help="each agent's maximum"
+    )
     parser.add_argument(
         "--rooms-at-once",
         type=int,
@@ -108,7 +107,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="rooms raced for in a wave (default: all agents at once, agents / per room)",
     )
     parser.add_argument("--warmup-waves", type=int, default=2, help="unmeasured waves first")
-    parser.add_argument("--floor-waves", type=positive, default=50, help="waves of each floor")
+    parser.add_argument(
+        "--floor-waves", type=support.positive, default=50, help="waves of each floor"
+    )
     parser.add_argument("--seed", type=int, default=10, help="who races whom, wave by wave")
     args = parser.parse_args(argv)
     args.contenders = round(args.attempts / args.rooms)

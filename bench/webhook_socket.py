@@ -158,12 +158,7 @@ def add_latency_row(report, name, result, started, received, usage, *, kind="pat
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     support.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    import resource
-
-    limit = 2 * args.agents + 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < limit:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(limit, hard), hard))
+    stack.allow_sockets(args.agents)
     secret_key = stack.new_secret_key()
     database_url, redis_url = support.harness_setup("bench_webhook_socket", secret_key)
     env = stack.server_environment(database_url, redis_url, secret_key)
