@@ -68,7 +68,7 @@ def latest_messages(
     """The room's last `limit` messages (before a given id) in order, and whether earlier ones
     exist."""
     messages = with_details(Message.objects.filter(room=room, thread_parent__isnull=True))
-    if before_id:
+    if before_id is not None:
         messages = messages.filter(id__lt=before_id)
     found = list(messages.order_by("-id")[: limit + 1])
     has_earlier = len(found) > limit

@@ -230,6 +230,15 @@ def test_earlier_messages_say_when_more_remain(client, agent, taken_room, write_
     assert fragment["X-Earlier-Messages"] == "1"
 
 
+def test_nothing_comes_before_message_zero(client, agent, taken_room):
+    client.force_login(agent)
+
+    fragment = client.get(reverse("room-messages", args=[taken_room.pk]), {"before": "0"})
+
+    assert "Hello, I need help" not in fragment.content.decode()
+    assert fragment["X-Earlier-Messages"] == "0"
+
+
 def test_earlier_messages_with_a_bad_id_are_400(client, agent, taken_room):
     client.force_login(agent)
 
