@@ -2,14 +2,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from directory.models import Channel, Contact
 from rooms import filetypes
-from rooms.message_actions import edit_window, within_edit_window
+from rooms.message_actions import edit_window, message_url, within_edit_window
 
 
 class Tag(models.Model):
@@ -291,7 +290,7 @@ class Message(models.Model):
 
     def action_url(self, action: str) -> str:
         """Where the shared message actions (rooms/message_actions.html) post or link."""
-        return reverse(MESSAGE_ACTIONS[action], args=[self.room_id, self.pk])
+        return message_url(MESSAGE_ACTIONS[action], self.room_id, self.pk)
 
     def is_editable_by(self, user_id: int | None, *, now: datetime | None = None) -> bool:
         """The author's own agent message (or thread reply), not deleted, within the window.

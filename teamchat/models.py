@@ -5,13 +5,12 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The emoji and the edit window are the same in every kind of room.
 from rooms.message_actions import REACTIONS as REACTIONS
-from rooms.message_actions import edit_window, within_edit_window
+from rooms.message_actions import edit_window, message_url, within_edit_window
 
 NAME_MAX_LENGTH = 50
 CHAT_MESSAGE_ACTIONS = {
@@ -243,7 +242,7 @@ class ChatMessage(models.Model):
 
     def action_url(self, action: str) -> str:
         """Where the shared message actions (rooms/message_actions.html) post or link."""
-        return reverse(CHAT_MESSAGE_ACTIONS[action], args=[self.chat_id, self.pk])
+        return message_url(CHAT_MESSAGE_ACTIONS[action], self.chat_id, self.pk)
 
     def is_editable_by(self, user_id: int | None, *, now: datetime | None = None) -> bool:
         """The author's own message, not deleted, within the edit window."""

@@ -7,6 +7,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django.test.utils import override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 
@@ -288,3 +289,16 @@ def test_message_link_is_404_to_an_agent_of_another_department(client, outsider_
     client.force_login(outsider_agent)
 
     assert client.get(action("link", served["question"])).status_code == 404
+
+
+def test_message_actions_keep_the_prefix_of_a_site_served_under_a_path(client, agent, served):
+    client.force_login(agent)
+    path = reverse("room", args=[served["room"].pk])
+    client.get(path)  # the addresses of the page served at the root are known first
+
+    with override_script_prefix("/support/"):
+        page = client.get(path).content.decode()
+
+    pk, room_pk = served["answer"].pk, served["room"].pk
+    assert f'href="/support/rooms/{room_pk}/messages/{pk}/edit/"' in page
+    assert f'action="/support/rooms/{room_pk}/messages/{pk}/pin/"' in page
