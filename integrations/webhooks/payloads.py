@@ -1,35 +1,33 @@
 """Webhook bodies: the event, and the resource as the API shows it."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from directory.api.serializers import ContactOutputSerializer
 from directory.models import Contact
 from omnichannel.models import Event
 from rooms.api.serializers import MessageOutputSerializer, RoomOutputSerializer
-from rooms.models import Message, Room, Tag
+from rooms.live import event_message, event_room
+from rooms.models import Room, Tag
 
 
-def _room(room_id: int | None) -> dict | None:
-    if not room_id:
+def _room(event: Event) -> dict | None:
+    """The event's room as its live publishers read it (once for the events dispatched
+    together), with its tags."""
+    if not event.room_id:
         return None
-    room = (
-        Room.objects.select_related("contact", "department", "agent")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .filter(pk=room_id)
-        .first()
-    )
-    return RoomOutputSerializer(room).data if room else {"id": room_id}
+    room = event_room(event)
+    if room is None:
+        return {"id": event.room_id}
+    if "tags" not in getattr(room, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([room], Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    return RoomOutputSerializer(room).data
 
 
-def _message(message_id: int | None) -> dict | None:
+def _message(event: Event) -> dict | None:
+    message_id = event.data.get("message")
     if not message_id:
         return None
-    message = (
-        Message.objects.select_related("author")
-        .prefetch_related("attachments")
-        .filter(pk=message_id)
-        .first()
-    )
+    message = event_message(event)
     return MessageOutputSerializer(message).data if message else {"id": message_id}
 
 
@@ -66,11 +64,11 @@ def build_payload(event: Event) -> dict:
     """{"id", "event", "created_at", "actor", "data": {...the resources...}}."""
     data: dict = {}
     if event.name.startswith("room."):
-        data["room"] = _room(event.room_id)
+        data["room"] = _room(event)
         data.update(_room_change(event))
     elif event.name.startswith("message."):
-        data["message"] = _message(event.data.get("message"))
-        data["room"] = _room(event.room_id)
+        data["message"] = _message(event)
+        data["room"] = _room(event)
         if event.name == "message.status_changed":
             data["status"] = event.data.get("status")
     elif event.name.startswith("contact."):

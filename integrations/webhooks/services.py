@@ -37,6 +37,7 @@ from integrations.webhooks.models import (
     Subscription,
 )
 from integrations.webhooks.payloads import build_payload
+from omnichannel.events import dispatch_cache
 from omnichannel.models import Event
 
 logger = logging.getLogger(__name__)
@@ -210,7 +211,11 @@ def fan_out(event: Event) -> list[Delivery]:
     """
     if event.name not in WEBHOOK_EVENT_NAMES:
         return []
-    wanted = [s for s in enabled_subscriptions() if s.wants(event.name)]
+    # Looked up once for the events dispatched together (the shared version is a cache read).
+    shared = dispatch_cache(event)
+    if "webhook_subscriptions" not in shared:
+        shared["webhook_subscriptions"] = enabled_subscriptions()
+    wanted = [s for s in shared["webhook_subscriptions"] if s.wants(event.name)]
     if not wanted:
         return []
     payload = build_payload(event)
@@ -218,19 +223,18 @@ def fan_out(event: Event) -> list[Delivery]:
     for subscription in wanted:
         try:
             with transaction.atomic():
-                delivery, new = Delivery.objects.get_or_create(
+                delivery = Delivery.objects.create(
                     subscription_id=subscription.pk,
                     event=event,
-                    defaults={"event_name": event.name, "payload": payload},
+                    event_name=event.name,
+                    payload=payload,
                 )
-                if new:
-                    schedule(delivery.pk)
+                schedule(delivery.pk)
         except IntegrityError:
-            # A concurrent dispatch of the same event inserted it first, or the subscription
-            # was deleted since this process read it.
+            # This event's delivery is there already (a repeated or concurrent dispatch), or
+            # the subscription was deleted since this process read it: nothing more to do.
             continue
-        if new:
-            created.append(delivery)
+        created.append(delivery)
     return created
 
 
