@@ -39,17 +39,26 @@ from omnichannel import events
 
 
 def get_or_create_contact(
-    *, channel: str, external_id: str, name: str = "", email: str = "", phone: str = ""
+    *,
+    channel: str,
+    external_id: str,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    identity_checked: bool = False,
 ) -> tuple[Contact, bool]:
     """The contact known by this channel identity, created (with a guest number) when new.
 
     Race-safe: a concurrent creator loses on the identity's unique constraint and reads the
-    winner's contact.
+    winner's contact. `identity_checked`: the caller has just looked the identity up and found
+    none, so it is not looked up again.
     """
     if channel not in Channel.values or not external_id:
         raise InvalidContact()
     identity = (
-        ContactIdentity.objects.select_related("contact")
+        None
+        if identity_checked
+        else ContactIdentity.objects.select_related("contact")
         .filter(channel=channel, external_id=external_id)
         .first()
     )

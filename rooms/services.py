@@ -205,18 +205,22 @@ def receive_contact_message(
     source: str = "",
     meta: dict | None = None,
     file_policy: FilePolicy = CONTACT_FILES,
+    external_id_checked: bool = False,
 ) -> Message:
     """Store what a contact wrote: appended to their open room, or opening a queued one.
 
     A repeat of an external id returns the message stored the first time. Takes the row lock
     of the contact's open room (PostgreSQL) so metrics updates never interleave. Files are
     kept by `file_policy` (the website chat's rules unless the channel says otherwise).
+    `external_id_checked`: the caller has just looked the external id up and found no message,
+    so it is not looked up again (a concurrent store still meets the unique constraint, and
+    then the message stored first is returned).
     """
     text = _clean_text(text)
     if not text and not files:
         raise EmptyMessage()
     checked = [(incoming, check_contact_file(incoming, file_policy)) for incoming in files]
-    if external_id:
+    if external_id and not external_id_checked:
         existing = Message.objects.filter(channel=channel, external_id=external_id).first()
         if existing is not None:
             return existing
@@ -249,6 +253,7 @@ def _store_contact_message(
     )
     created = room is None
     if created:
+        # Opened by this message: its metrics start with it, in the same INSERT.
         room = Room.objects.create(
             contact=contact,
             channel=channel,
@@ -257,6 +262,8 @@ def _store_contact_message(
             created_at=now,
             queued_at=now,
             waiting_since=now,
+            last_message_at=now,
+            awaiting_reply_since=sent_at or now,
             **_new_room_defaults(department, now),
         )
     message = Message.objects.create(
@@ -270,14 +277,15 @@ def _store_contact_message(
         created_at=sent_at or now,
     )
     _store_files(message, checked)
-    updates = {"last_message_at": now}
-    if room.awaiting_reply_since is None:
-        updates["awaiting_reply_since"] = message.created_at
     # The contact answered a chat on hold: it is the agent's active chat again.
     resumed = room.status == Room.Status.TAKEN and room.held_at is not None
-    if resumed:
-        updates["held_at"] = None
-    Room.objects.filter(pk=room.pk).update(**updates)
+    if not created:
+        updates = {"last_message_at": now}
+        if room.awaiting_reply_since is None:
+            updates["awaiting_reply_since"] = message.created_at
+        if resumed:
+            updates["held_at"] = None
+        Room.objects.filter(pk=room.pk).update(**updates)
     if resumed:
         _system_message(room, "resumed", by_contact=True)
         events.record(

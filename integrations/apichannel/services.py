@@ -131,6 +131,7 @@ def receive_inbound_message(
             sent_at=sent_at,
             source=channel.key,
             meta={"api_channel": channel.key, **(meta or {})},
+            external_id_checked=True,
         )
 
 

@@ -123,8 +123,9 @@ def _finish(
     from integrations.facebook.tasks import process_webhook
 
     error = "\n".join(errors)[:4000]
-    with transaction.atomic():
-        if retry:
+    if retry:
+        # The call and its next run are written together.
+        with transaction.atomic():
             delay = PROCESS_BACKOFF_SECONDS[min(attempt, len(PROCESS_BACKOFF_SECONDS)) - 1]
             WebhookEvent.objects.filter(pk=event.pk).update(
                 status=WebhookEvent.Status.RECEIVED, summary=dict(summary), error=error
@@ -132,11 +133,12 @@ def _finish(
             process_webhook.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
                 event.pk
             )
-            return "retry"
-        status = WebhookEvent.Status.FAILED if errors else WebhookEvent.Status.PROCESSED
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            status=status, summary=dict(summary), error=error, processed_at=timezone.now()
-        )
+        return "retry"
+    status = WebhookEvent.Status.FAILED if errors else WebhookEvent.Status.PROCESSED
+    # One statement: it needs no transaction of its own.
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=status, summary=dict(summary), error=error, processed_at=timezone.now()
+    )
     if errors:
         logger.warning("Facebook webhook %s left %s item(s) unprocessed", event.pk, len(errors))
     return status
@@ -181,6 +183,7 @@ def _contact_for(page: Page, psid: str) -> Contact:
         channel=Channel.FACEBOOK,
         external_id=selectors.contact_external_id(page.page_id, psid),
         name=name,
+        identity_checked=True,
     )
     return contact
 
@@ -222,6 +225,7 @@ def _contact_message(item: webhook.Item, page: Page) -> str:
             source=page.page_id,
             meta=meta,
             file_policy=attachments.messenger_files(),
+            external_id_checked=True,
         )
         if fetched.retries:
             attachments.schedule_retries(stored, fetched.retries)
@@ -253,6 +257,7 @@ def _postback(item: webhook.Item, page: Page) -> str:
         sent_at=item.timestamp,
         source=page.page_id,
         meta=meta,
+        external_id_checked=True,
     )
     return "postback"
 
