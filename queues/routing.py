@@ -19,8 +19,10 @@ from django.db import transaction
 
 from accounts.models import AGENT_ROLE, User
 from omnichannel import events
+from omnichannel.events import dispatch_cache
 from omnichannel.models import Event
 from queues import selectors
+from queues.models import DepartmentRouting
 from rooms import services as room_services
 from rooms.models import Room
 
@@ -96,10 +98,13 @@ def _assign_next(agent_id: int, department_id: int, policy: str) -> tuple[str, i
         return LOST, None
 
 
-def route_department(department_id: int, *, limit: int = ROUTE_LIMIT) -> list[int]:
+def route_department(
+    department_id: int, *, limit: int = ROUTE_LIMIT, routing: DepartmentRouting | None = None
+) -> list[int]:
     """Give the department's waiting chats to eligible agents, in serving order, until the
-    queue or the agents run out. Returns the rooms assigned. Manual departments: none."""
-    routing = selectors.routing_of(department_id)
+    queue or the agents run out. Returns the rooms assigned. Manual departments: none.
+    `routing`: the department's, when the caller has just read it."""
+    routing = routing or selectors.routing_of(department_id)
     if not routing.routes_automatically or not routing.department.enabled:
         return []
     assigned: list[int] = []
@@ -175,6 +180,15 @@ def _freed_agents(event: Event) -> set[int]:
     return {data.get("agent")} - {None}
 
 
+def _routing(event: Event, department_id: int) -> DepartmentRouting:
+    """The department's routing, read once for the events dispatched together (they all
+    committed before; a change of routing committed later comes with its own event)."""
+    known = dispatch_cache(event).setdefault("department_routings", {})
+    if department_id not in known:
+        known[department_id] = selectors.routing_of(department_id)
+    return known[department_id]
+
+
 def on_event(event: Event) -> None:
     """After commit: route where the event may have made a chat and an agent meet."""
     if event.name in CHAT_WAITS:
@@ -184,7 +198,7 @@ def on_event(event: Event) -> None:
                 Room.objects.filter(pk=event.room_id).values_list("department_id", flat=True)
             ).first()
         if department_id:
-            route_department(department_id)
+            route_department(department_id, routing=_routing(event, department_id))
     if event.name in AGENT_FREED:
         for agent_id in _freed_agents(event):
             route_for_agent(agent_id)

@@ -5,6 +5,7 @@ events arriving out of order or not at all never leave a gap.
 """
 
 from directory.models import Channel
+from omnichannel.events import dispatch_cache
 from omnichannel.models import Event
 from omnichannel.realtime import publish, publish_each, visitor_group
 from queues.selectors import queue_positions, served_per_minute, wait_minutes
@@ -75,7 +76,11 @@ def _queue_departments(event: Event) -> set[int]:
 
 def on_event(event: Event) -> None:
     if event.name in QUEUE_EVENTS:
-        for department_id in _queue_departments(event):
+        # Once per department for the events dispatched together: they all committed before
+        # the first is dispatched, so the places read then already count every one of them.
+        told = dispatch_cache(event).setdefault("queue_positions_told", set())
+        for department_id in _queue_departments(event) - told:
+            told.add(department_id)
             publish_queue_positions(department_id)
     if event.name not in VISITOR_EVENTS or not event.room_id:
         return
