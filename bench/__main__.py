@@ -22,6 +22,7 @@ SCENARIOS = {
     "scaleout": "bench.scaleout",
     "take_race": "bench.take_race",
     "webhook_socket": "bench.webhook_socket",
+    "channel_layer": "bench.channel_layer",
     "soak": "bench.soak",
 }
 

@@ -54,6 +54,8 @@ TARGETS = [
     Target("fanout", "queue.added via API inbound", "lost", "==", 0),
     Target("fanout", "queue.added via facebook webhook", "lost", "==", 0),
     Target("fanout", "idle sockets", "kib_per_socket", "<=", 60, "issue 10: <= 60 KB each"),
+    # --- the layer alone: one group_send reaching 1,000 receivers of one process -------------
+    Target("channel_layer", "ours (one reader per process)", "p99_ms", "<=", 50),
     # --- two Daphne processes + two workers behind nginx ---------------------------------------
     Target("scaleout", "api inbound, 2 processes", "scale", ">=", 1.3, "issue 10: >= 1.3x"),
     Target("scaleout", "api inbound, 2 processes", "lost", "==", 0, "events cross processes"),

@@ -181,7 +181,7 @@ if REDIS_URL and os.environ.get("CHANNEL_LAYER", "lists") == "pubsub":
 elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "omnichannel.layers.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [_redis_host],
                 # Every socket of a process shares one Redis inbox, whose length `capacity`

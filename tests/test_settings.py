@@ -49,7 +49,7 @@ def test_database_url_selects_postgresql():
 def test_redis_url_selects_redis_layer_with_a_long_socket_timeout():
     found = read_settings(REDIS_URL="redis://127.0.0.1:6379/3")
 
-    assert found["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert found["layer"] == "omnichannel.layers.RedisChannelLayer"
     assert found["hosts"] == [
         {"address": "redis://127.0.0.1:6379/3", "socket_timeout": 30, "max_connections": 2000}
     ]
