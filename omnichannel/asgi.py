@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from omnichannel.memory import tune_for_server  # noqa: E402
 from omnichannel.middleware import RequestBodyLimit  # noqa: E402
 from omnichannel.routing import websocket_urlpatterns  # noqa: E402
 
@@ -27,3 +28,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+tune_for_server()

@@ -14,6 +14,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from omnichannel.memory import tune_for_server
 from omnichannel.tasks import Wakeup
 
 
@@ -89,4 +90,5 @@ class Command(db_worker.Command):
             excluded_queue_names=excluded_queue_names,
         )
         worker.configure_signals()
+        tune_for_server()
         worker.run()
