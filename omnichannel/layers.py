@@ -4,76 +4,93 @@ channels-redis already sends one copy of a group message to each process, naming
 socket of that process it is for. But the sockets take turns reading the inbox: each waiting
 socket arms a lock and its own buffer with `asyncio.wait`, and a message for the thousand
 sockets of a queue wakes, cancels and re-arms all of them, which cost more than the sending
-itself (bench fanout). Here one task per process reads the inbox and hands each message to the
-buffers it names; a socket only awaits its own buffer.
+itself (bench channel_layer). Here one task per event loop reads the inbox and hands each
+message to the buffers it names; a socket only awaits its own buffer.
 """
 
 import asyncio
 
-from channels_redis.core import BoundedQueue
+from channels_redis.core import BoundedQueue, ChannelLock
 from channels_redis.core import RedisChannelLayer as ListsChannelLayer
+
+
+class _LoopInbox:
+    """The sockets of one event loop (Daphne has one; tests start one per test), and the task
+    that reads the process's inbox for them."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, BoundedQueue] = {}
+        self.reader: asyncio.Task | None = None
 
 
 class RedisChannelLayer(ListsChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._buffers: dict[str, BoundedQueue] = {}
-        self._reader: asyncio.Task | None = None
+        self._inboxes: dict[asyncio.AbstractEventLoop, _LoopInbox] = {}
 
     async def new_channel(self, prefix: str = "specific") -> str:
         channel = await super().new_channel(prefix)
         # Buffered from now on: what is sent before the socket first listens waits for it.
-        self._buffers[channel] = BoundedQueue(self.capacity)
+        self._inbox().buffers[channel] = BoundedQueue(self.capacity)
         return channel
 
     async def receive(self, channel: str) -> dict:
         if "!" not in channel:  # a channel any process may read: as channels-redis does
             return await super().receive(channel)
-        inbox = self.non_local_name(channel)
+        name = self.non_local_name(channel)
         if not (
-            self.require_valid_channel_name(channel) and inbox.endswith(self.client_prefix + "!")
+            self.require_valid_channel_name(channel) and name.endswith(self.client_prefix + "!")
         ):
             raise ValueError(f"{channel!r} is not a channel of this process")
-        buffer = self._buffers.get(channel)
+        inbox = self._inbox()
+        buffer = inbox.buffers.get(channel)
         if buffer is None:
-            buffer = self._buffers[channel] = BoundedQueue(self.capacity)
-        self._start_reader(inbox)
+            buffer = inbox.buffers[channel] = BoundedQueue(self.capacity)
+        if inbox.reader is None or inbox.reader.done():
+            inbox.reader = asyncio.create_task(self._read(inbox, name), name="layer-inbox-reader")
         try:
             message = await buffer.get()
         except asyncio.CancelledError:  # the socket is gone
-            self._forget(channel)
+            self._forget(inbox, channel)
             raise
         if isinstance(message, Exception):
-            self._forget(channel)
+            self._forget(inbox, channel)
             raise message
         return message
 
-    def _start_reader(self, inbox: str) -> None:
+    def _inbox(self) -> _LoopInbox:
         loop = asyncio.get_running_loop()
-        reader = self._reader
-        if reader is not None and not reader.done():
-            if reader.get_loop() is loop:
-                return
-            if not reader.get_loop().is_closed():
-                raise RuntimeError("Two event loops are trying to receive() on one channel layer")
-        self._reader = loop.create_task(self._read(inbox), name="channel-layer-reader")
+        inbox = self._inboxes.get(loop)
+        if inbox is None:
+            stopped = [other for other in self._inboxes if not other.is_running()]
+            for other in stopped:
+                del self._inboxes[other]
+            if stopped:
+                # A reader stopped with its loop may hold the inbox's lock and leave cleaners,
+                # which belong to that loop and cannot be awaited from this one.
+                self.receive_clean_locks = ChannelLock()
+                self.receive_cleaners[:] = [
+                    cleaner for cleaner in self.receive_cleaners if cleaner.get_loop() is loop
+                ]
+            inbox = self._inboxes[loop] = _LoopInbox()
+        return inbox
 
-    async def _read(self, inbox: str) -> None:
+    async def _read(self, inbox: _LoopInbox, name: str) -> None:
         try:
-            while self._buffers:
-                names, message = await self.receive_single(inbox)
-                for name in names if isinstance(names, list) else [names]:
-                    buffer = self._buffers.get(name)
+            while inbox.buffers:
+                channels, message = await self.receive_single(name)
+                for channel in channels if isinstance(channels, list) else [channels]:
+                    buffer = inbox.buffers.get(channel)
                     if buffer is not None:  # else that socket has closed meanwhile
                         buffer.put_nowait(message)
         except Exception as error:
             # Redis went away: every socket of the process fails, as each would have failed
             # reading the inbox itself, and its tab reconnects and fetches what it missed.
-            for buffer in self._buffers.values():
+            for buffer in inbox.buffers.values():
                 buffer.put_nowait(error)
 
-    def _forget(self, channel: str) -> None:
-        self._buffers.pop(channel, None)
-        if not self._buffers and self._reader is not None:
-            self._reader.cancel()  # nothing is lost: the message stays in Redis's backup queue
-            self._reader = None
+    def _forget(self, inbox: _LoopInbox, channel: str) -> None:
+        inbox.buffers.pop(channel, None)
+        if not inbox.buffers and inbox.reader is not None:
+            inbox.reader.cancel()  # nothing is lost: the message stays in Redis's backup queue
+            inbox.reader = None
