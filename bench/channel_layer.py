@@ -73,7 +73,6 @@ async def measure(layer, receivers: int, rounds: int) -> tuple[list[float], floa
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    support.setup_django(support.DEFAULT_POSTGRES + "bench_channel_layer")
     from channels_redis.core import RedisChannelLayer as ListsChannelLayer
 
     from omnichannel.layers import RedisChannelLayer
