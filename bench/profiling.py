@@ -6,6 +6,7 @@ share of the samples (what to fix), and every function by self share (what the t
 on). py-spy is a bench-only tool: `pip install py-spy` (it is not in requirements.txt).
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -53,6 +54,8 @@ class Profile:
         argv += [str(self.output)]
         if self.idle:
             argv.append("--idle")
+        if os.environ.get("BENCH_PROFILE_GIL"):
+            argv.append("--gil")  # only the thread holding the GIL: where the CPU goes
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 

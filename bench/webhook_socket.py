@@ -12,6 +12,9 @@ open loop, each message a signed webhook call for one of the rooms, in turn:
   watchers. `lost` = messages whose fragment never came.
 
     .venv/bin/python -m bench webhook_socket [--agents 500] [--rates 100] [--seconds 10]
+        [--workers 1] [--profile]
+
+--profile samples the first task worker with py-spy during each webhook phase.
 """
 
 import argparse
@@ -21,7 +24,7 @@ import secrets
 import sys
 import time
 
-from bench import fixtures, loadgen, reply, stack, support
+from bench import fixtures, loadgen, profiling, reply, stack, support
 
 TOKEN = re.compile(r"bench-wsk-([0-9a-f]+-\d+-\d+)")
 
@@ -35,6 +38,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10, help="length of each phase")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--drain-seconds", type=float, default=30)
+    parser.add_argument("--profile", action="store_true", help="py-spy the first task worker")
     return parser.parse_args(argv)
 
 
@@ -113,11 +117,19 @@ def run(args, report: support.Report, stack_: stack.Stack, world, rooms: list[in
                 return loadgen.Request(raw, meta=token)
 
             before = stack_.usage()
+            profile = None
+            if args.profile:
+                worker = stack_.pids("worker")[0]
+                profile = profiling.Profile(worker, args.seconds, f"webhook-socket-worker-{rate:g}")
+                profile.__enter__()
             result = await loadgen.open_loop(
                 port, webhook, fixtures.status_is(200), rate=rate, seconds=args.seconds, keep=True
             )
             started = {r.meta: scheduled for r, status, _b, scheduled, _f in result.answered}
             await drain_tokens(receipts.fragments, started, args.drain_seconds)
+            if profile:
+                profile.__exit__(None, None, None)
+                report.notes.append(profiling.summarize(profile.output, top=30))
             add_latency_row(
                 report,
                 f"facebook webhook -> agent socket @{rate:g}/s",
