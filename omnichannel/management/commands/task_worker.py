@@ -4,12 +4,15 @@ The same options as `db_worker`; `--interval` is how long an idle worker waits b
 again when nothing woke it (see omnichannel/tasks.py). It runs without the autoreloader.
 """
 
+import json
 import random
 import time
 
 from django.core.management.base import CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.db.utils import OperationalError
+from django.tasks import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -45,6 +48,8 @@ class WakeableWorker(db_worker.Worker):
             tasks = tasks.filter(queue_name__in=self.queue_names)
         if self.excluded_queue_names:
             tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        if connections[tasks.db].vendor == "postgresql":
+            return self._claim_in_one_statement(tasks)
         with exclusive_transaction(tasks.db):
             try:
                 task_result = tasks.get_locked()
@@ -55,6 +60,26 @@ class WakeableWorker(db_worker.Worker):
             if task_result is not None:
                 task_result.claim(self.worker_id)
         return task_result
+
+    def _claim_in_one_statement(self, tasks):
+        """Pick, lock and mark the next ready task in one statement: one round trip where the
+        transaction around a locking read and a save takes four."""
+        pick, pick_params = tasks.values("pk")[:1].query.sql_with_params()
+        table = connections[tasks.db].ops.quote_name(DBTaskResult._meta.db_table)
+        # The row is locked as it is picked; a row another worker holds is skipped, not waited on.
+        claim = (
+            f"UPDATE {table} SET status = %s, started_at = %s, "  # noqa: S608 (the model's table)
+            "worker_ids = worker_ids || %s::jsonb "
+            f"WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING *"
+        )
+        params = [
+            TaskResultStatus.RUNNING.value,
+            timezone.now(),
+            json.dumps([self.worker_id]),
+            *pick_params,
+        ]
+        claimed = list(DBTaskResult.objects.using(tasks.db).raw(claim, params))
+        return claimed[0] if claimed else None
 
 
 class Command(db_worker.Command):
