@@ -95,11 +95,19 @@ def dispatch(event: Event | int) -> None:
 
 
 DISPATCH_CACHE = "_dispatch_cache"
+PRELOADED = "_preloaded"
 
 
 def dispatch_cache(event: Event) -> dict:
     """A dict the subscribers share for the events dispatched together with this one."""
     return event.__dict__.setdefault(DISPATCH_CACHE, {})
+
+
+def preload(event: Event, kind: str, key: Any, instance: Any) -> None:
+    """Hand the event's subscribers an object its transaction holds exactly as it commits (the
+    message just stored), so that they need not read it back: at dispatch it is found in
+    `dispatch_cache(event)[kind][key]`."""
+    event.__dict__.setdefault(PRELOADED, {}).setdefault(kind, {})[key] = instance
 
 
 def dispatch_many(batch: Iterable[Event]) -> None:
@@ -111,7 +119,9 @@ def dispatch_many(batch: Iterable[Event]) -> None:
     # one (a room as committed) holds for all, and is read once (see `dispatch_cache`).
     shared: dict = {}
     for event in batch:
-        event.__dict__.setdefault(DISPATCH_CACHE, shared)
+        cache = event.__dict__.setdefault(DISPATCH_CACHE, shared)
+        for kind, instances in event.__dict__.pop(PRELOADED, {}).items():
+            cache.setdefault(kind, {}).update(instances)
     # Live fragments are rendered once for every reader: in the installation's language and
     # time zone, never in those of whoever caused the event. Tabs of readers with other ones
     # fetch their own rendering (static/js/live.js).

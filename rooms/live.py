@@ -1,11 +1,13 @@
 """After-commit publishers of room events to the agents' sockets."""
 
+import copy
+
 from django.template.loader import render_to_string
 
-from omnichannel.events import dispatch_cache
+from omnichannel.events import dispatch_cache, preload
 from omnichannel.models import Event
 from omnichannel.realtime import agent_group, publish, room_group
-from rooms.models import Message, Room
+from rooms.models import Attachment, Message, Room
 from rooms.selectors import message_with_details
 
 ROOM_STATE_EVENTS = {
@@ -49,6 +51,18 @@ def _message_with_files(message_id: int) -> Message | None:
         .filter(pk=message_id)
         .first()
     )
+
+
+def preload_message(event: Event, message: Message, attachments: list[Attachment]) -> None:
+    """The message a service just stored with `attachments`, handed to `event`'s subscribers
+    as it commits: `event_message` then has it without reading it back."""
+    committed = copy.copy(message)  # publishers attach the room to theirs, not to the caller's
+    files = committed.attachments.all()
+    # What `prefetch_related("attachments")` leaves: the files, no query left to run.
+    files._result_cache = list(attachments)
+    files._prefetch_done = True
+    committed._prefetched_objects_cache = {"attachments": files}
+    preload(event, "live_messages", message.pk, committed)
 
 
 def event_message(event: Event) -> Message | None:

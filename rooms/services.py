@@ -15,7 +15,7 @@ from accounts.models import Department, User
 from accounts.selectors import is_manager
 from directory.models import Channel, Contact
 from omnichannel import events
-from rooms import filetypes
+from rooms import filetypes, live
 from rooms.errors import (
     AgentFilesNotAllowed,
     AlreadyOnChannel,
@@ -128,7 +128,8 @@ def check_contact_file(incoming: IncomingFile, policy: FilePolicy = CONTACT_FILE
     raise FileRejected(_("Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent."))
 
 
-def _store_files(message: Message, checked: Iterable[tuple[IncomingFile, str]]) -> None:
+def _store_files(message: Message, checked: Iterable[tuple[IncomingFile, str]]) -> list[Attachment]:
+    stored = []
     for incoming, content_type in checked:
         token = secrets.token_urlsafe(24)
         attachment = Attachment(
@@ -141,6 +142,8 @@ def _store_files(message: Message, checked: Iterable[tuple[IncomingFile, str]]) 
         extension = filetypes.extension_for(content_type)
         attachment.file.save(f"{token}.{extension}", ContentFile(incoming.content), save=False)
         attachment.save()
+        stored.append(attachment)
+    return stored
 
 
 def complete_contact_message(
@@ -276,7 +279,7 @@ def _store_contact_message(
         meta=meta or {},
         created_at=sent_at or now,
     )
-    _store_files(message, checked)
+    attachments = _store_files(message, checked)
     # The contact answered a chat on hold: it is the agent's active chat again.
     resumed = room.status == Room.Status.TAKEN and room.held_at is not None
     if not created:
@@ -296,12 +299,14 @@ def _store_contact_message(
         )
     if created:
         events.record("room.queued", room=room, contact=contact, data={"department": department.pk})
-    events.record(
+    created_event = events.record(
         "message.created",
         room=room,
         contact=contact,
         data={"message": message.pk, "kind": message.kind},
     )
+    # A contact's message stays as stored while its events are dispatched: not read back.
+    live.preload_message(created_event, message, attachments)
     return message
 
 
@@ -349,6 +354,7 @@ def post_agent_message(agent: User, room: Room, *, text: str, files: Iterable = 
             if locked.first_response_at is None:
                 updates["first_response_at"] = now
         Room.objects.filter(pk=locked.pk).update(**updates)
+        # Not preloaded for the publishers: its delivery status may change before they run.
         events.record(
             "message.created",
             actor=agent,

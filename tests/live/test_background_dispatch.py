@@ -9,13 +9,17 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
+from directory.models import Channel
+from directory.services import get_or_create_contact
 from omnichannel import events
 from omnichannel.models import Event
 from queues.services import take_room
-from rooms.services import post_agent_message
+from rooms.services import IncomingFile, post_agent_message, receive_contact_message
 from tests.live.test_consumers import agent_socket, contact_writes, next_of
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 
 
 @pytest.fixture
@@ -132,3 +136,32 @@ def test_events_dispatched_together_read_their_room_once(department, monkeypatch
     events.dispatch_many(batch)
 
     assert reads == [batch[0].room_id]
+
+
+def test_a_contact_message_is_published_with_its_files_as_stored_without_reading_it_back(
+    department, monkeypatch
+):
+    from rooms import live
+
+    published: list[dict] = []
+    monkeypatch.setattr(live, "publish", lambda groups, envelope: published.append(envelope))
+    reads: list[int] = []
+    read_message = live._message_with_files
+    monkeypatch.setattr(
+        live, "_message_with_files", lambda pk: reads.append(pk) or read_message(pk)
+    )
+    contact, _ = get_or_create_contact(channel=Channel.LIVECHAT, external_id="visitor-with-file")
+
+    message = receive_contact_message(
+        contact=contact,
+        channel=Channel.LIVECHAT,
+        department=department,
+        text="Here is the receipt",
+        files=[IncomingFile("receipt.png", PNG)],
+    )
+
+    created = next(envelope for envelope in published if envelope["type"] == "message.created")
+    assert created["message"] == message.pk
+    assert "Here is the receipt" in created["html"]
+    assert "receipt.png" in created["html"]
+    assert reads == []
