@@ -41,7 +41,7 @@ events each take records are dispatched in the background, in this process as in
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_take \\
     BENCH_REDIS_URL=redis://127.0.0.1:6379/11 .venv/bin/python -m bench take_race \\
-        [--agents 50] [--rooms 1000] [--attempts 10000] [--max-chats 100]
+        [--agents 50] [--rooms 1000] [--attempts 10000] [--max-chats 100] [--profile]
 
 The exit status is 1 when a room was given twice, an answer was contradicted, an agent went
 over their maximum, or a target failed.
@@ -52,6 +52,7 @@ import asyncio
 import os
 import random
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -60,7 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench import fixtures, loadgen, stack, support
+from bench import fixtures, loadgen, profiling, stack, support
 
 if TYPE_CHECKING:  # Django is set up only once the bench database exists
     from accounts.models import Department, User
@@ -111,6 +112,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--floor-waves", type=support.positive, default=50, help="waves of each floor"
     )
     parser.add_argument("--seed", type=int, default=10, help="who races whom, wave by wave")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy Daphne during the take, HTTP row"
+    )
     args = parser.parse_args(argv)
     args.contenders = round(args.attempts / args.rooms)
     if not 2 <= args.contenders <= args.agents:
@@ -558,10 +562,18 @@ def run_http(
         return fixtures.agent_post(port, cookies[agent], paths[room], {}, htmx=False)
 
     before = stack_.usage()
+    profile = None
+    if args.profile:
+        daphne = stack_.pids("daphne")[0]
+        profile = profiling.Profile(daphne, 600, "take-http-daphne").__enter__()
     attempts, seconds = asyncio.run(
         race_http(port, n, waves, build_take, classify_take, args.warmup_waves)
     )
     usage = stack.usage_between(before, stack_.usage())
+    if profile and profile.process:
+        profile.process.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+        profile.__exit__(None, None, None)
+        report.notes.append(profiling.summarize(profile.output, top=25))
     checks = verify(rooms, agents, attempts)
     fixtures.close_connections()
     add_row(
