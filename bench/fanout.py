@@ -15,7 +15,7 @@ messages a second for --messages messages, open loop:
   stored call and the worker (its poll interval is part of the latency).
 * `website chat POST`: the visitor's own POST latency while the fan-out happens.
 
-    .venv/bin/python -m bench fanout [--agents 500] [--rate 2] [--messages 30]
+    .venv/bin/python -m bench fanout [--agents 1000] [--rate 2] [--messages 30]
 """
 
 import argparse
@@ -33,7 +33,7 @@ PADDING = "<li class='queued'>" + "x" * 1400 + "</li>"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench fanout", description=__doc__)
-    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=2, help="messages a second")
     parser.add_argument("--messages", type=int, default=30, help="messages per phase")
     parser.add_argument("--floor-seconds", type=float, default=5)

@@ -48,10 +48,12 @@ TARGETS = [
     Target("reply", "reply POST -> sent @rate", "lost", "==", 0),
     Target("reply", "reply POST, closed loop", "ratio", ">=", 0.35),
     # --- live fan-out to N agent sockets in one department ---------------------------------
-    Target("fanout", "queue.added via website chat", "p99_ms", "<=", 1000, "500 sockets, 2/s"),
+    # Issue 10: every one of 1,000 sockets within 200 ms (the scenario's default --agents).
+    Target("fanout", "queue.added via website chat", "p99_ms", "<=", 200, "1,000 sockets"),
     Target("fanout", "queue.added via website chat", "lost", "==", 0),
-    Target("fanout", "queue.added via API inbound", "p99_ms", "<=", 1000),
+    Target("fanout", "queue.added via API inbound", "p99_ms", "<=", 200, "1,000 sockets"),
     Target("fanout", "queue.added via API inbound", "lost", "==", 0),
+    Target("fanout", "queue.added via facebook webhook", "p99_ms", "<=", 200, "1,000 sockets"),
     Target("fanout", "queue.added via facebook webhook", "lost", "==", 0),
     Target("fanout", "idle sockets", "kib_per_socket", "<=", 60, "issue 10: <= 60 KB each"),
     # --- the layer alone: one group_send reaching 1,000 receivers of one process -------------
