@@ -14,6 +14,8 @@ PROBE = (
     " 'layer': settings.CHANNEL_LAYERS['default']['BACKEND'],"
     " 'server_side_binding': settings.DATABASES['default'].get('OPTIONS', {})"
     ".get('server_side_binding'),"
+    " 'prepare_threshold': settings.DATABASES['default'].get('OPTIONS', {})"
+    ".get('prepare_threshold'),"
     " 'hosts': settings.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('hosts')}))"
 )
 
@@ -63,6 +65,17 @@ def test_postgresql_binds_parameters_on_the_server_unless_turned_off():
         read_settings(DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="0")["server_side_binding"]
         is False
     )
+
+
+def test_postgresql_prepares_a_statement_from_its_fifth_run_unless_turned_off():
+    url = "postgres://postgres@127.0.0.1:5432/contactcenter"
+
+    assert read_settings(DATABASE_URL=url)["prepare_threshold"] == 5
+    assert (
+        read_settings(DATABASE_URL=url, DATABASE_PREPARE_THRESHOLD="0")["prepare_threshold"] is None
+    )
+    unbound = read_settings(DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="0")
+    assert unbound["prepare_threshold"] is None
 
 
 def test_channel_layer_pubsub_selects_redis_pub_sub_with_the_same_host():

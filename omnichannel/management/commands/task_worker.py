@@ -65,12 +65,16 @@ class WakeableWorker(db_worker.Worker):
         """Pick, lock and mark the next ready task in one statement: one round trip where the
         transaction around a locking read and a save takes four."""
         pick, pick_params = tasks.values("pk")[:1].query.sql_with_params()
-        table = connections[tasks.db].ops.quote_name(DBTaskResult._meta.db_table)
+        quote = connections[tasks.db].ops.quote_name
+        table = quote(DBTaskResult._meta.db_table)
+        # Named, not `*`: the statement is prepared, and a column added by a later migration
+        # must not change what it returns under a running worker.
+        columns = ", ".join(quote(field.column) for field in DBTaskResult._meta.concrete_fields)
         # The row is locked as it is picked; a row another worker holds is skipped, not waited on.
         claim = (
             f"UPDATE {table} SET status = %s, started_at = %s, "  # noqa: S608 (the model's table)
             "worker_ids = worker_ids || %s::jsonb "
-            f"WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING *"
+            f"WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING {columns}"
         )
         params = [
             TaskResultStatus.RUNNING.value,
