@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone, translation
 
 from omnichannel.models import Event
@@ -200,7 +200,10 @@ class Dispatcher:
                 # The database went away: these stay undispatched, the sweeper retries them.
                 logger.exception("Could not dispatch %s event(s)", len(batch))
             finally:
-                close_old_connections()
+                if self.events.empty():
+                    close_old_connections()  # idle: the connection goes back to the pool
+                else:
+                    _keep_sound_connections()
             if self.events.empty():
                 self.idle.set()
 
@@ -213,6 +216,20 @@ class Dispatcher:
                     return True
                 time.sleep(0.01)  # handed over just as the last batch ended
         return self.events.empty() and self.idle.is_set()
+
+
+def _keep_sound_connections() -> None:
+    """With more events waiting, the thread keeps its database connection for the next batch,
+    unless an error left it unusable (then the next batch takes a new one).
+
+    Given back to the pool after each batch, it had to be taken again behind the requests
+    queued for the pool, while those requests held the pool's connections waiting for this
+    thread (MAX_PENDING): under a burst both stalled until the pool's timeout (bench scaleout:
+    requests answered 503, events left to the sweeper).
+    """
+    for connection in connections.all(initialized_only=True):
+        connection.close_at = None  # no age limit for this thread's connection
+    close_old_connections()
 
 
 _lock = threading.Lock()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connection, transaction
 
 from directory.models import Channel
 from directory.services import get_or_create_contact
@@ -165,3 +165,31 @@ def test_a_contact_message_is_published_with_its_files_as_stored_without_reading
     assert "Here is the receipt" in created["html"]
     assert "receipt.png" in created["html"]
     assert reads == []
+
+
+@pytest.mark.postgres
+def test_the_dispatcher_keeps_its_pooled_connection_while_events_wait(background, monkeypatch):
+    """Taken from the pool again for every batch, it queued behind requests that held the
+    pool's connections while waiting for it: under a burst both stalled."""
+    monkeypatch.setattr(events, "BATCH_SIZE", 1)
+    first_batch_started, release = threading.Event(), threading.Event()
+
+    def slow_first(event: Event) -> None:
+        Event.objects.filter(pk=event.pk).exists()  # the thread's connection, from the pool
+        first_batch_started.set()
+        release.wait(5)
+
+    events.subscribe(slow_first)
+    try:
+        checkouts_before = connection.pool.get_stats()["requests_num"]
+        for name in ("burst.one", "burst.two", "burst.three"):
+            with transaction.atomic():
+                events.record(name)
+        assert first_batch_started.wait(5)
+        release.set()
+        assert events.wait_for_dispatch(10)
+    finally:
+        events.unsubscribe(slow_first)
+
+    assert Event.objects.filter(dispatched_at__isnull=True).count() == 0
+    assert connection.pool.get_stats()["requests_num"] - checkouts_before == 1
