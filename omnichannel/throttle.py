@@ -1,5 +1,6 @@
-"""Throttles of the public endpoints (website chat, Facebook webhook): a fixed-window count per
-scope and key in Django's cache (Redis when REDIS_URL is set, so every process counts together).
+"""Throttles of the public endpoints (website chat, Facebook webhook) and of the REST API: a
+fixed-window count per scope and key in Django's cache (Redis when REDIS_URL is set, so every
+process counts together).
 
 Past the rate the caller answers 429 with Retry-After. A cache that does not answer lets the
 request through: a Redis outage must never refuse a contact's message.
@@ -26,7 +27,9 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
     if not rate:
         return None
     count, _slash, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()]
+    period = period.strip().lower()
+    # "min", "minute" or "m" alike, as Django REST framework reads its rates.
+    return int(count), PERIODS.get(period) or PERIODS[period[:1]]
 
 
 def client_address(request: HttpRequest) -> str:
@@ -36,7 +39,13 @@ def client_address(request: HttpRequest) -> str:
 
 def wait_seconds(scope: str, ident: str) -> int | None:
     """Count one request of `ident`; the seconds until it may come again when over the rate."""
-    rate = parse_rate(getattr(settings, "THROTTLE_RATES", {}).get(scope))
+    return wait_for_rate(scope, ident, getattr(settings, "THROTTLE_RATES", {}).get(scope))
+
+
+def wait_for_rate(scope: str, ident: str, rate_text: str | None) -> int | None:
+    """`wait_seconds` at a rate given by the caller (the REST API's throttles keep theirs in
+    REST_FRAMEWORK's settings)."""
+    rate = parse_rate(rate_text)
     if rate is None:
         return None
     limit, period = rate

@@ -1,8 +1,11 @@
 """The API channel: signed inbound messages open rooms; agent replies reach the callback."""
 
 import json
+import threading
 import time
+import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -161,6 +164,35 @@ def test_inbound_is_throttled_per_channel(sms, settings):
 
     assert response.status_code == 429
     assert "Retry-After" in response
+
+
+@pytest.mark.redis  # the shared counter of production, where DRF's own throttle lost counts
+def test_calls_of_one_channel_arriving_at_once_are_each_counted(settings):
+    from integrations.apichannel.views import ChannelRateThrottle
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "inbound": "20/min",
+        },
+    }
+    view = SimpleNamespace(kwargs={"key": f"burst-{uuid.uuid4().hex}"})
+    barrier = threading.Barrier(40)
+    allowed: list[bool] = []
+
+    def call() -> None:
+        throttle = ChannelRateThrottle()
+        barrier.wait(timeout=5)
+        allowed.append(throttle.allow_request(None, view))
+
+    threads = [threading.Thread(target=call) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert allowed.count(True) == 20
 
 
 # --- replies to the callback ----------------------------------------------------------------
