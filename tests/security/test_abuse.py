@@ -128,6 +128,11 @@ def test_default_rates_leave_room_for_people_and_for_facebook():
     assert limits["facebook_address"][0] / limits["facebook_address"][1] >= 100  # 100 calls/s
 
 
+def test_rates_are_read_as_django_rest_framework_reads_them():
+    assert parse_rate("1200/min") == parse_rate("1200/minute") == parse_rate("1200/m") == (1200, 60)
+    assert parse_rate("5/hour") == (5, 3600)
+
+
 def test_throttles_let_everyone_through_when_the_cache_is_down(department, settings):
     """Redis gone: the counters cannot be kept, the messages must still be (and are)."""
     settings.THROTTLE_RATES = {"livechat_visitor": "1/min", "livechat_address": "1/min"}
