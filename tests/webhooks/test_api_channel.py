@@ -19,6 +19,7 @@ from queues.services import take_room
 from rooms.models import Message, Room
 from rooms.services import post_agent_message, record_outside_agent_message, retry_message
 from tests.api.conftest import client_with_token
+from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -193,6 +194,29 @@ def test_calls_of_one_channel_arriving_at_once_are_each_counted(settings):
         thread.join(timeout=30)
 
     assert allowed.count(True) == 20
+
+
+def test_inbound_goes_through_its_throttle_when_the_cache_is_down(sms, settings):
+    """Redis gone: the channel's calls cannot be counted, its messages must still be stored."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "inbound": "1/min",
+        },
+    }
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    statuses = [post_inbound("sms", inbound(f"m{n}")).status_code for n in range(3)]
+
+    assert statuses == [201, 201, 201]
+    assert Message.objects.filter(channel=Channel.API).count() == 3
 
 
 # --- replies to the callback ----------------------------------------------------------------
