@@ -199,6 +199,15 @@ def histogram(latencies_ms: list[float]) -> dict:
     return {"edges_ms": edges, "counts": counts}
 
 
+def cpu_ms_per_message(row: dict) -> float | None:
+    """The CPU that every measured process (servers, databases, load generator) spent on one
+    message of the phase: what a machine of N cores can pay for at most N*1000/this a second."""
+    cpu = row["usage"].get("cpu_pct", {})
+    if not cpu or not row["msgs_per_s"]:
+        return None
+    return round(sum(cpu.values()) * 10 / row["msgs_per_s"], 1)
+
+
 class Report:
     """The rows of one scenario run: printed as a table, saved as JSON and a PNG histogram.
 
@@ -255,6 +264,7 @@ class Report:
         self.rows.append(row)
         self.latencies[name] = list(latencies_ms or [])
         row["histogram"] = histogram(self.latencies[name])
+        row["cpu_ms_per_msg"] = cpu_ms_per_message(row)
         return row
 
     def row(self, name: str) -> dict | None:
@@ -272,7 +282,8 @@ class Report:
 
     def table(self) -> str:
         headers = ["phase", "mode", "req/s", "msg/s", "x floor", "p50 ms", "p95 ms", "p99 ms"]
-        headers += ["max ms", "errors", "lost", "CPU% dph/wrk/pg/rds/cli", "RSS MiB dph/wrk"]
+        headers += ["max ms", "errors", "lost", "CPU% dph/wrk/pg/rds/cli", "CPU ms/msg"]
+        headers += ["RSS MiB dph/wrk"]
         rows = []
         for row in self.rows:
             cpu = row["usage"].get("cpu_pct", {})
@@ -283,7 +294,7 @@ class Report:
                     row["mode"],
                     row["req_per_s"],
                     row["msgs_per_s"],
-                    "floor" if row["kind"] == "floor" else _fmt(row["ratio"], "{:.2f}x"),
+                    "floor" if row["kind"] == "floor" else _fmt(row.get("ratio"), "{:.2f}x"),
                     _fmt(row["p50_ms"]),
                     _fmt(row["p95_ms"]),
                     _fmt(row["p99_ms"]),
@@ -296,6 +307,7 @@ class Report:
                     )
                     if cpu
                     else "-",
+                    _fmt(row.get("cpu_ms_per_msg")),
                     f"{rss.get('daphne', 0):.0f}/{rss.get('worker', 0):.0f}" if rss else "-",
                 ]
             )
