@@ -26,6 +26,9 @@ class Target:
 
 OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
 
+# The issue sets this path its targets at 100 messages a second (`--rates 100`).
+WEBHOOK_TO_SOCKET = "facebook webhook -> agent socket @100/s"
+
 TARGETS = [
     # --- ingest: one Daphne process, closed loop, more connections than the pool holds ------
     # The webhook only stores the signed call (one row + its task row, one transaction).
@@ -56,6 +59,10 @@ TARGETS = [
     Target("fanout", "queue.added via facebook webhook", "p99_ms", "<=", 200, "1,000 sockets"),
     Target("fanout", "queue.added via facebook webhook", "lost", "==", 0),
     Target("fanout", "idle sockets", "kib_per_socket", "<=", 60, "issue 10: <= 60 KB each"),
+    # --- a contact's Messenger message reaching the serving agent's open room, 500 agents on -
+    Target("webhook_socket", WEBHOOK_TO_SOCKET, "p50_ms", "<=", 15, "issue 10"),
+    Target("webhook_socket", WEBHOOK_TO_SOCKET, "p99_ms", "<=", 60, "issue 10"),
+    Target("webhook_socket", WEBHOOK_TO_SOCKET, "lost", "==", 0, "issue 10"),
     # --- the layer alone: one group_send reaching 1,000 receivers of one process -------------
     Target("channel_layer", "ours (one reader per process)", "p99_ms", "<=", 50),
     # --- two Daphne processes + two workers behind nginx ---------------------------------------
