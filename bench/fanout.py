@@ -15,18 +15,21 @@ messages a second for --messages messages, open loop:
   stored call and the worker (its poll interval is part of the latency).
 * `website chat POST`: the visitor's own POST latency while the fan-out happens.
 
-    .venv/bin/python -m bench fanout [--agents 1000] [--rate 2] [--messages 30]
+    .venv/bin/python -m bench fanout [--agents 1000] [--rate 2] [--messages 30] [--profile]
+
+--profile samples Daphne with py-spy during the group_send floor and each path's phase.
 """
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import secrets
 import sys
 import time
 
-from bench import fixtures, ingest, loadgen, stack, support
+from bench import fixtures, ingest, loadgen, profiling, stack, support
 
 PADDING = "<li class='queued'>" + "x" * 1400 + "</li>"
 
@@ -40,6 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="floors' connections")
     parser.add_argument("--worker-interval", type=float, default=0.1)
     parser.add_argument("--drain-seconds", type=float, default=30)
+    parser.add_argument("--profile", action="store_true", help="py-spy Daphne")
     return parser.parse_args(argv)
 
 
@@ -80,6 +84,17 @@ async def wait_for(receipts: list, expected: int, seconds: float) -> None:
     while loop.time() < deadline and len(receipts) < expected:
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # stragglers and duplicates
+
+
+@contextlib.contextmanager
+def profiled(args, report: support.Report, pid: int, name: str):
+    """With --profile, py-spy on `pid` for one phase; its summary joins the report's notes."""
+    if not args.profile:
+        yield
+        return
+    with profiling.Profile(pid, args.messages / args.rate + 1, name) as profile:
+        yield
+    report.notes.append(f"\nProfile of Daphne, {name}:\n" + profiling.summarize(profile.output))
 
 
 def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
@@ -128,12 +143,13 @@ def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
         started: dict[int, float] = {}
         before = stack_.usage()
         begin = loop.time()
-        for seq in range(args.messages):
-            await asyncio.sleep(max(begin + seq / args.rate - loop.time(), 0))
-            started[seq] = loop.time()
-            event = {"type": "bench.floor", "seq": seq, "html": PADDING}
-            await layer.group_send(group, {"type": "live.event", "event": event})
-        await wait_for(receipts.floor, n * args.messages, args.drain_seconds)
+        with profiled(args, report, daphne, "fanout-floor"):
+            for seq in range(args.messages):
+                await asyncio.sleep(max(begin + seq / args.rate - loop.time(), 0))
+                started[seq] = loop.time()
+                event = {"type": "bench.floor", "seq": seq, "html": PADDING}
+                await layer.group_send(group, {"type": "live.event", "event": event})
+            await wait_for(receipts.floor, n * args.messages, args.drain_seconds)
         latencies, lost, dup = deliveries(receipts.floor, started, n)
         report.add(
             "floor: group_send",
@@ -152,10 +168,11 @@ def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
         for label, build, ok, room_of in paths(port, run_id):
             receipts.added.clear()
             before = stack_.usage()
-            result = await loadgen.open_loop(
-                port, build, ok, rate=args.rate, seconds=args.messages / args.rate, keep=True
-            )
-            await wait_for(receipts.added, n * result.ok, args.drain_seconds)
+            with profiled(args, report, daphne, f"fanout-{label.replace(' ', '-')}"):
+                result = await loadgen.open_loop(
+                    port, build, ok, rate=args.rate, seconds=args.messages / args.rate, keep=True
+                )
+                await wait_for(receipts.added, n * result.ok, args.drain_seconds)
             usage = stack.usage_between(before, stack_.usage())
             started = await asyncio.to_thread(room_of, result.answered)
             latencies, lost, dup = deliveries(receipts.added, started, n)
