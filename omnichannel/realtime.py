@@ -51,26 +51,43 @@ def publish(groups: list[str], event: dict) -> None:
         event = {"type": "refresh", "reason": "too_big", "for": event.get("type")}
     # What the fragments were rendered in (see events.dispatch), so other readers re-fetch.
     event = {"lang": settings.LANGUAGE_CODE, "tz": settings.TIME_ZONE, **event}
+    _send([(group, event) for group in groups])
+
+
+def publish_each(messages: list[tuple[str, dict]]) -> None:
+    """Send each group its own event, in one trip to the layer (many small events: a queue's
+    waiting visitors told their places). A failure is logged per group, not raised."""
+    _send(
+        [
+            (group, event)
+            if _size(event) <= MAX_EVENT_BYTES
+            else (group, {"type": "refresh", "reason": "too_big", "for": event.get("type")})
+            for group, event in messages
+        ]
+    )
+
+
+def _send(messages: list[tuple[str, dict]]) -> None:
+    """group_send each event to its group, in order, on the process's publishing loop."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
-    message = {"type": "live.event", "event": event}
-    loop = _publishing_loop(layer)
-    if loop is None:
-        send = async_to_sync(layer.group_send)
-        for group in groups:
+
+    async def send_all() -> None:
+        for group, event in messages:
             try:
-                send(group, message)
+                await layer.group_send(group, {"type": "live.event", "event": event})
             except Exception:
                 logger.exception("Could not publish %s to %s", event.get("type"), group)
+
+    loop = _publishing_loop(layer)
+    if loop is None:
+        async_to_sync(send_all)()
         return
-    for group in groups:
-        try:
-            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(
-                PUBLISH_TIMEOUT_SECONDS
-            )
-        except Exception:
-            logger.exception("Could not publish %s to %s", event.get("type"), group)
+    try:
+        asyncio.run_coroutine_threadsafe(send_all(), loop).result(PUBLISH_TIMEOUT_SECONDS)
+    except Exception:
+        logger.exception("Could not publish %s", ", ".join(sorted({g for g, _e in messages})))
 
 
 # A shared layer (Redis) is published to from one event loop per process that lives as long
@@ -102,22 +119,3 @@ def _publishing_loop(layer) -> asyncio.AbstractEventLoop | None:
             _loop_pid = os.getpid()
             threading.Thread(target=_loop.run_forever, name="realtime-publish", daemon=True).start()
         return _loop
-
-
-def publish_each(messages: list[tuple[str, dict]]) -> None:
-    """Send each group its own event, in one trip to the layer (many small events: a queue's
-    waiting visitors told their places). A failure is logged per group, not raised."""
-    layer = get_channel_layer()
-    if layer is None or not messages:
-        return
-
-    async def send_all() -> None:
-        for group, event in messages:
-            if _size(event) > MAX_EVENT_BYTES:
-                event = {"type": "refresh", "reason": "too_big", "for": event.get("type")}
-            try:
-                await layer.group_send(group, {"type": "live.event", "event": event})
-            except Exception:
-                logger.exception("Could not publish %s to %s", event.get("type"), group)
-
-    async_to_sync(send_all)()

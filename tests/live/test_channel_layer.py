@@ -2,6 +2,7 @@
 
 import asyncio
 import secrets
+import threading
 
 import pytest
 import redis.exceptions
@@ -73,3 +74,35 @@ async def test_every_waiting_socket_fails_when_redis_does_not_answer():
     )
 
     assert all(isinstance(result, redis.exceptions.ConnectionError) for result in results)
+
+
+@pytest.mark.redis
+def test_waiting_visitors_are_told_their_places_through_the_processs_publishing_loop(monkeypatch):
+    """From a thread without an event loop (the dispatcher, a task), publishing reuses the
+    process's one loop and its Redis connections instead of starting a loop per call."""
+    from channels.layers import get_channel_layer
+
+    from omnichannel.realtime import publish_each, visitor_group
+
+    layer = get_channel_layer()
+    sent: list[tuple[str, str, dict]] = []
+    group_send = layer.group_send
+
+    async def recording_group_send(group: str, message: dict) -> None:
+        sent.append((threading.current_thread().name, group, message["event"]))
+        await group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", recording_group_send)
+    places = [
+        (visitor_group(contact), {"type": "queue.position", "position": place})
+        for place, contact in enumerate([41, 42], start=1)
+    ]
+
+    publish_each(places)
+    publish_each(places[:1])
+
+    assert sent == [
+        ("realtime-publish", "visitor.41", {"type": "queue.position", "position": 1}),
+        ("realtime-publish", "visitor.42", {"type": "queue.position", "position": 2}),
+        ("realtime-publish", "visitor.41", {"type": "queue.position", "position": 1}),
+    ]
