@@ -103,6 +103,32 @@ async def test_new_queued_chat_reaches_every_eligible_agent(agent, other_agent, 
         await socket.disconnect()
 
 
+@pytest.mark.redis
+async def test_a_queue_event_is_encoded_once_for_all_the_sockets_of_a_process(
+    agent, other_agent, department, monkeypatch
+):
+    import json
+
+    encoded: list[str] = []
+    dumps = json.dumps
+
+    def counting_dumps(value, *args, **kwargs):
+        if isinstance(value, dict) and value.get("type") == "queue.added":
+            encoded.append(value["type"])
+        return dumps(value, *args, **kwargs)
+
+    first, second = await agent_socket(agent), await agent_socket(other_agent)
+    monkeypatch.setattr(json, "dumps", counting_dumps)
+
+    message = await sync_to_async(contact_writes)(department)
+
+    for socket in (first, second):
+        assert (await next_of(socket, "queue.added"))["room"] == message.room_id
+        await socket.disconnect()
+    # Once to measure it before publishing, once for both sockets.
+    assert encoded == ["queue.added", "queue.added"]
+
+
 async def test_agent_of_another_department_gets_no_queue_event(outsider_agent, department):
     socket = await agent_socket(outsider_agent)
 
