@@ -17,6 +17,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from omnichannel.memory import tune_for_server  # noqa: E402
 from omnichannel.middleware import RequestBodyLimit  # noqa: E402
 from omnichannel.routing import websocket_urlpatterns  # noqa: E402
+from omnichannel.warmup import warm_up  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -29,4 +30,5 @@ application = ProtocolTypeRouter(
     }
 )
 
+warm_up()
 tune_for_server()

@@ -19,6 +19,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from omnichannel.memory import tune_for_server
 from omnichannel.tasks import Wakeup
+from omnichannel.warmup import warm_up
 
 
 class WakeableWorker(db_worker.Worker):
@@ -119,5 +120,6 @@ class Command(db_worker.Command):
             excluded_queue_names=excluded_queue_names,
         )
         worker.configure_signals()
+        warm_up()
         tune_for_server()
         worker.run()
