@@ -201,7 +201,9 @@ class Dispatcher:
                 logger.exception("Could not dispatch %s event(s)", len(batch))
             finally:
                 if self.events.empty():
-                    close_old_connections()  # idle: the connection goes back to the pool
+                    # Idle: the connection goes back to the pool. Closed outright, as a busy
+                    # stretch lifted its age limit (see `_keep_sound_connections`).
+                    connections.close_all()
                 else:
                     _keep_sound_connections()
             if self.events.empty():

@@ -167,10 +167,8 @@ def test_a_contact_message_is_published_with_its_files_as_stored_without_reading
     assert reads == []
 
 
-@pytest.mark.postgres
-def test_the_dispatcher_keeps_its_pooled_connection_while_events_wait(background, monkeypatch):
-    """Taken from the pool again for every batch, it queued behind requests that held the
-    pool's connections while waiting for it: under a burst both stalled."""
+def dispatch_a_burst(monkeypatch) -> None:
+    """Three events dispatched one a batch, the first batch held until the others wait."""
     monkeypatch.setattr(events, "BATCH_SIZE", 1)
     first_batch_started, release = threading.Event(), threading.Event()
 
@@ -181,7 +179,6 @@ def test_the_dispatcher_keeps_its_pooled_connection_while_events_wait(background
 
     events.subscribe(slow_first)
     try:
-        checkouts_before = connection.pool.get_stats()["requests_num"]
         for name in ("burst.one", "burst.two", "burst.three"):
             with transaction.atomic():
                 events.record(name)
@@ -190,6 +187,29 @@ def test_the_dispatcher_keeps_its_pooled_connection_while_events_wait(background
         assert events.wait_for_dispatch(10)
     finally:
         events.unsubscribe(slow_first)
-
     assert Event.objects.filter(dispatched_at__isnull=True).count() == 0
+
+
+@pytest.mark.postgres
+def test_the_dispatcher_keeps_its_pooled_connection_while_events_wait(background, monkeypatch):
+    """Taken from the pool again for every batch, it queued behind requests that held the
+    pool's connections while waiting for it: under a burst both stalled."""
+    Event.objects.exists()  # this thread's own connection is taken before counting
+    checkouts_before = connection.pool.get_stats()["requests_num"]
+
+    dispatch_a_burst(monkeypatch)
+
+    assert connection.pool.get_stats()["requests_num"] - checkouts_before == 1
+
+
+@pytest.mark.postgres
+def test_the_dispatcher_gives_its_connection_back_to_the_pool_once_idle(background, monkeypatch):
+    dispatch_a_burst(monkeypatch)
+    checkouts_before = connection.pool.get_stats()["requests_num"]
+
+    with transaction.atomic():
+        events.record("later.one")
+    assert events.wait_for_dispatch(10)
+
+    # Idle after the burst, the thread held no connection: the next event took one again.
     assert connection.pool.get_stats()["requests_num"] - checkouts_before == 1
