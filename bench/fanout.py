@@ -22,7 +22,6 @@ messages a second for --messages messages, open loop:
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
 import secrets
@@ -86,17 +85,6 @@ async def wait_for(receipts: list, expected: int, seconds: float) -> None:
     await asyncio.sleep(0.5)  # stragglers and duplicates
 
 
-@contextlib.contextmanager
-def profiled(args, report: support.Report, pid: int, name: str):
-    """With --profile, py-spy on `pid` for one phase; its summary joins the report's notes."""
-    if not args.profile:
-        yield
-        return
-    with profiling.Profile(pid, args.messages / args.rate + 1, name) as profile:
-        yield
-    report.notes.append(f"\nProfile of Daphne, {name}:\n" + profiling.summarize(profile.output))
-
-
 def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
     from channels.layers import get_channel_layer
 
@@ -107,6 +95,7 @@ def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
     group = queue_group(world.department_id)
     run_id = secrets.token_hex(3)
     daphne = stack_.pids("daphne")[0]
+    phase_seconds = args.messages / args.rate + 1
 
     async def phases() -> None:
         loop = asyncio.get_running_loop()
@@ -143,7 +132,14 @@ def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
         started: dict[int, float] = {}
         before = stack_.usage()
         begin = loop.time()
-        with profiled(args, report, daphne, "fanout-floor"):
+        with profiling.sampled(
+            args.profile,
+            daphne,
+            phase_seconds,
+            "fanout-floor",
+            report.notes,
+            "Profile of Daphne, floor",
+        ):
             for seq in range(args.messages):
                 await asyncio.sleep(max(begin + seq / args.rate - loop.time(), 0))
                 started[seq] = loop.time()
@@ -168,7 +164,14 @@ def run(args, report: support.Report, stack_: stack.Stack, world) -> None:
         for label, build, ok, room_of in paths(port, run_id):
             receipts.added.clear()
             before = stack_.usage()
-            with profiled(args, report, daphne, f"fanout-{label.replace(' ', '-')}"):
+            with profiling.sampled(
+                args.profile,
+                daphne,
+                phase_seconds,
+                f"fanout-{label.replace(' ', '-')}",
+                report.notes,
+                f"Profile of Daphne, {label}",
+            ):
                 result = await loadgen.open_loop(
                     port, build, ok, rate=args.rate, seconds=args.messages / args.rate, keep=True
                 )

@@ -109,18 +109,17 @@ def run(args: argparse.Namespace, report: support.Report, stack_: stack.Stack) -
                 items.append((str(7_000_000 + n % PEOPLE), f"m_{run_id}_{size}_{n}", f"Hi {n}"))
             return loadgen.Request(fixtures.facebook_call(port, items), messages=size)
 
-        profile = None
-        if args.profile and size == 1:
-            daphne = stack_.pids("daphne")[0]
-            profile = profiling.Profile(daphne, args.seconds + 2, "ingest-webhook-daphne")
-            profile.__enter__()
-        result, usage = asyncio.run(
-            measure("fb", stack_, closed(port, build, fixtures.status_is(200), args, keep=True))
-        )
-        if profile:
-            profile.__exit__(None, None, None)
-            summary = profiling.summarize(profile.output)
-            report.notes.append("\nProfile of Daphne, facebook webhook x1:\n" + summary)
+        with profiling.sampled(
+            args.profile and size == 1,
+            stack_.pids("daphne")[0],
+            args.seconds + 2,
+            "ingest-webhook-daphne",
+            report.notes,
+            "Profile of Daphne, facebook webhook x1",
+        ):
+            result, usage = asyncio.run(
+                measure("fb", stack_, closed(port, build, fixtures.status_is(200), args, keep=True))
+            )
         fixtures.close_connections()
         stored = fixtures.stored_webhook_calls() - before_calls
         answered = sum(1 for _r, status, *_ in result.answered if status == 200)
@@ -185,19 +184,19 @@ def run(args: argparse.Namespace, report: support.Report, stack_: stack.Stack) -
             fixtures.api_call(port, f"person-{n % PEOPLE}", message_id, f"Hello {n}")
         )
 
-    daphne = stack_.pids("daphne")[0]
-    profile = (
-        profiling.Profile(daphne, args.seconds + 2, "ingest-api-daphne") if args.profile else None
-    )
-    if profile:
-        profile.__enter__()
-    result, usage = asyncio.run(
-        measure("api", stack_, closed(port, build_api, fixtures.status_is(201), args, keep=True))
-    )
-    if profile:
-        profile.__exit__(None, None, None)
-        summary = profiling.summarize(profile.output)
-        report.notes.append("\nProfile of Daphne, API inbound:\n" + summary)
+    with profiling.sampled(
+        args.profile,
+        stack_.pids("daphne")[0],
+        args.seconds + 2,
+        "ingest-api-daphne",
+        report.notes,
+        "Profile of Daphne, API inbound",
+    ):
+        result, usage = asyncio.run(
+            measure(
+                "api", stack_, closed(port, build_api, fixtures.status_is(201), args, keep=True)
+            )
+        )
     answered = [
         json.loads(body)["message"] for _r, status, body, *_ in result.answered if status == 201
     ]

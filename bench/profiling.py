@@ -6,6 +6,7 @@ share of the samples (what to fix), and every function by self share (what the t
 on). py-spy is a bench-only tool: `pip install py-spy` (it is not in requirements.txt).
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -67,6 +68,18 @@ class Profile:
         except subprocess.TimeoutExpired:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def sampled(enabled: bool, pid: int, seconds: float, name: str, notes: list[str], title: str):
+    """With `enabled` (a scenario's --profile), py-spy on `pid` while the block runs, for at
+    most `seconds`; then the summary joins `notes` (a report's) under `title`."""
+    if not enabled:
+        yield
+        return
+    with Profile(pid, seconds, name) as profile:
+        yield
+    notes.append(f"\n{title}:\n" + summarize(profile.output, top=30))
 
 
 def summarize(path: Path, top: int = 15) -> str:

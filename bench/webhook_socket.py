@@ -117,19 +117,24 @@ def run(args, report: support.Report, stack_: stack.Stack, world, rooms: list[in
                 return loadgen.Request(raw, meta=token)
 
             before = stack_.usage()
-            profile = None
-            if args.profile:
-                worker = stack_.pids("worker")[0]
-                profile = profiling.Profile(worker, args.seconds, f"webhook-socket-worker-{rate:g}")
-                profile.__enter__()
-            result = await loadgen.open_loop(
-                port, webhook, fixtures.status_is(200), rate=rate, seconds=args.seconds, keep=True
-            )
-            started = {r.meta: scheduled for r, status, _b, scheduled, _f in result.answered}
-            await drain_tokens(receipts.fragments, started, args.drain_seconds)
-            if profile:
-                profile.__exit__(None, None, None)
-                report.notes.append(profiling.summarize(profile.output, top=30))
+            with profiling.sampled(
+                args.profile,
+                stack_.pids("worker")[0],
+                args.seconds,
+                f"webhook-socket-worker-{rate:g}",
+                report.notes,
+                f"Profile of the first worker, @{rate:g}/s",
+            ):
+                result = await loadgen.open_loop(
+                    port,
+                    webhook,
+                    fixtures.status_is(200),
+                    rate=rate,
+                    seconds=args.seconds,
+                    keep=True,
+                )
+                started = {r.meta: scheduled for r, status, _b, scheduled, _f in result.answered}
+                await drain_tokens(receipts.fragments, started, args.drain_seconds)
             add_latency_row(
                 report,
                 f"facebook webhook -> agent socket @{rate:g}/s",
