@@ -18,7 +18,7 @@ def send_delivery(delivery_id: int) -> str:
 
 
 @task
-def fetch_attachment(download_id: int) -> str:
+def fetch_attachment(download_id: int, tried: int | None = None) -> str:
     from integrations.facebook.services.attachments import retry_download
 
-    return retry_download(download_id)
+    return retry_download(download_id, tried)

@@ -223,6 +223,22 @@ def test_retry_whose_task_was_lost_is_queued_again_by_the_sweeper(post_webhook, 
     assert Message.objects.get(external_id="m_s").attachments.count() == 1
 
 
+def test_retry_queued_twice_for_one_try_makes_that_try_once(post_webhook, page, graph, tasks):
+    graph.files["clip.mp4"] = ("video/mp4", MP4)
+    graph.fail_files("server_error", times=2)
+    post_webhook(
+        payload(entry(attachment_message([media("video", graph.file_url("clip.mp4"))], mid="m_d")))
+    )
+    tasks.run(max_runs=1)
+    sweep(now=timezone.now() + timedelta(minutes=10))  # thinks the queued retry lost
+
+    outcomes = tasks.run(max_runs=2)  # the retry's task, then the sweeper's for the same try
+
+    assert outcomes == ["retry", "busy"]
+    assert len([r for r in graph.requests if r.path == "/files/clip.mp4"]) == 2
+    assert AttachmentDownload.objects.get().attempts == 2
+
+
 def test_file_kept_on_a_later_try_reaches_the_agents_page_live(post_webhook, page, graph, tasks):
     graph.files["clip.mp4"] = ("video/mp4", MP4)
     graph.fail_files("server_error")

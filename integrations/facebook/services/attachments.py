@@ -200,26 +200,32 @@ def schedule_retries(message: Message, retries: list[Retry]) -> int:
             },
         )
         if created:
-            fetch_attachment.using(run_after=run_after).enqueue(download.pk)
+            fetch_attachment.using(run_after=run_after).enqueue(download.pk, download.attempts)
             scheduled += 1
     return scheduled
 
 
-def retry_download(download_id: int) -> str:
-    """Try one attachment again: keep it, wait for another try, or give it up."""
+def retry_download(download_id: int, tried: int | None = None) -> str:
+    """Try one attachment again: keep it, wait for another try, or give it up.
+
+    `tried` is how many tries had been made when this run was queued. Two tasks may be queued
+    for one try (the sweeper's and the scheduled one): the first to start claims the try and the
+    other finds the count moved on, even when it starts while the first is still downloading.
+    """
     download = AttachmentDownload.objects.filter(pk=download_id).first()
     if download is None:
         return "missing"
     if download.status != AttachmentDownload.Status.PENDING:
         return download.status
+    if tried is None:  # a task queued before tasks carried their try
+        tried = download.attempts
     now = timezone.now()
-    # One run per try: a second task for the same row (the sweeper's) finds it claimed.
     claimed = AttachmentDownload.objects.filter(
-        pk=download.pk, status=AttachmentDownload.Status.PENDING, attempts=download.attempts
+        pk=download.pk, status=AttachmentDownload.Status.PENDING, attempts=tried
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + RETRY_LEASE)
     if not claimed:
         return "busy"
-    attempt = download.attempts + 1
+    attempt = tried + 1
     try:
         incoming = _download(download.url, download.kind)
     except transport.GraphError as error:
@@ -248,7 +254,7 @@ def _later(download: AttachmentDownload, attempt: int, reason: str) -> str:
         AttachmentDownload.objects.filter(pk=download.pk).update(
             next_attempt_at=run_after, last_error=reason[:2000]
         )
-        fetch_attachment.using(run_after=run_after).enqueue(download.pk)
+        fetch_attachment.using(run_after=run_after).enqueue(download.pk, attempt)
     logger.info("Messenger attachment %s: try %s failed (%s)", download.pk, attempt, reason)
     return "retry"
 
@@ -311,9 +317,9 @@ def sweep_downloads(*, now: datetime, lost_after: timedelta) -> int:
         status=AttachmentDownload.Status.PENDING, next_attempt_at__lt=now - lost_after
     )
     count = 0
-    for download_id in lost.values_list("pk", flat=True)[:1000]:
-        # Pushed past the next sweep; a second task for the row is harmless (one run claims).
+    for download_id, tried in lost.values_list("pk", "attempts")[:1000]:
+        # Pushed past the next sweep; a second task for the same try is harmless (one claims it).
         AttachmentDownload.objects.filter(pk=download_id).update(next_attempt_at=now)
-        fetch_attachment.enqueue(download_id)
+        fetch_attachment.enqueue(download_id, tried)
         count += 1
     return count
