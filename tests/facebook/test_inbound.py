@@ -58,6 +58,21 @@ def test_second_message_joins_the_open_room(contact_writes, page):
     assert Room.objects.count() == 1
 
 
+def test_message_in_an_open_room_is_processed_in_a_fixed_number_of_statements(
+    deliver, post_webhook, page, tasks, django_assert_num_queries
+):
+    deliver(payload(entry(text_message("One", mid="m_one"))))
+    post_webhook(payload(entry(text_message("Two", mid="m_two"))))
+
+    # The call read and counted, the page, the mid, the contact; the room locked, the message,
+    # the room's time, the event (one transaction); the call marked; then dispatched: the room
+    # read, the event marked.
+    with django_assert_num_queries(14):
+        tasks.run()
+
+    assert Message.objects.filter(external_id="m_two").exists()
+
+
 def test_new_contact_is_named_from_their_profile(contact_writes, page, graph):
     graph.profiles[PSID] = {"first_name": "Peter", "last_name": "Chang"}
 

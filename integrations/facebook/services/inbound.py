@@ -8,6 +8,7 @@ item is idempotent on its own, so a retried or re-processed call never stores an
 import json
 import logging
 from collections import Counter
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -212,8 +213,9 @@ def _contact_message(item: webhook.Item, page: Page) -> str:
     if not body and not fetched.files:
         body = "(an empty message)"
     contact = _contact_for(page, item.psid)
-    with transaction.atomic():
-        # The message and the retries of its failed downloads are stored together.
+    # The message and the retries of its failed downloads are stored together. Without retries
+    # the service's own transaction is enough: a savepoint in ours cost two more round trips.
+    with transaction.atomic() if fetched.retries else nullcontext():
         stored = receive_contact_message(
             contact=contact,
             channel=Channel.FACEBOOK,
