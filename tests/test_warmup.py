@@ -1,5 +1,7 @@
 """Server processes load at start what their first live event would otherwise load."""
 
+import contextvars
+
 import pytest
 from django.conf import settings
 from django.template import engines
@@ -43,3 +45,15 @@ def test_urls_are_indexed_for_the_installations_language_before_the_first_event(
     monkeypatch.setattr(URLResolver, "_populate", index)
     with translation.override(settings.LANGUAGE_CODE):
         assert reverse("room", args=[7]) == "/rooms/7/"
+
+
+def test_the_warm_up_leaves_the_context_every_request_and_socket_starts_from_unchanged(
+    cold_process,
+):
+    before = contextvars.copy_context()
+
+    warm_up()
+
+    after = contextvars.copy_context()
+    changed = [var.name for var in after if var not in before or after[var] is not before[var]]
+    assert changed == []
