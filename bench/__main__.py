@@ -23,6 +23,7 @@ SCENARIOS = {
     "take_race": "bench.take_race",
     "webhook_socket": "bench.webhook_socket",
     "channel_layer": "bench.channel_layer",
+    "asgi_cpu": "bench.asgi_cpu",
     "soak": "bench.soak",
 }
 
