@@ -45,10 +45,16 @@ def layer_is_shared() -> bool:
     return layer is not None and not isinstance(layer, InMemoryChannelLayer)
 
 
+def _deliverable(event: dict) -> dict:
+    """The event, or when it is too big for the layer, a hint to fetch it instead."""
+    if _size(event) > MAX_EVENT_BYTES:
+        return {"type": "refresh", "reason": "too_big", "for": event.get("type")}
+    return event
+
+
 def publish(groups: list[str], event: dict) -> None:
     """Send one event to each group. Called after commit; a layer failure is logged, not raised."""
-    if _size(event) > MAX_EVENT_BYTES:
-        event = {"type": "refresh", "reason": "too_big", "for": event.get("type")}
+    event = _deliverable(event)
     # What the fragments were rendered in (see events.dispatch), so other readers re-fetch.
     event = {"lang": settings.LANGUAGE_CODE, "tz": settings.TIME_ZONE, **event}
     _send([(group, event) for group in groups])
@@ -57,14 +63,7 @@ def publish(groups: list[str], event: dict) -> None:
 def publish_each(messages: list[tuple[str, dict]]) -> None:
     """Send each group its own event, in one trip to the layer (many small events: a queue's
     waiting visitors told their places). A failure is logged per group, not raised."""
-    _send(
-        [
-            (group, event)
-            if _size(event) <= MAX_EVENT_BYTES
-            else (group, {"type": "refresh", "reason": "too_big", "for": event.get("type")})
-            for group, event in messages
-        ]
-    )
+    _send([(group, _deliverable(event)) for group, event in messages])
 
 
 def _send(messages: list[tuple[str, dict]]) -> None:
