@@ -30,7 +30,12 @@ def _room_relations(prefix: str = "") -> list[str]:
 
 
 def _room(room_id: int) -> Room | None:
-    return Room.objects.select_related(*_room_relations()).filter(pk=room_id).first()
+    # get(), not first(): first() orders by the primary key, and compiling that ordering
+    # against the 69 selected columns cost a quarter of this query's CPU.
+    try:
+        return Room.objects.select_related(*_room_relations()).get(pk=room_id)
+    except Room.DoesNotExist:
+        return None
 
 
 def event_room(event: Event) -> Room | None:
@@ -45,12 +50,14 @@ def event_room(event: Event) -> Room | None:
 
 
 def _message_with_files(message_id: int) -> Message | None:
-    return (
-        Message.objects.select_related("author")
-        .prefetch_related("attachments")
-        .filter(pk=message_id)
-        .first()
-    )
+    try:
+        return (
+            Message.objects.select_related("author")
+            .prefetch_related("attachments")
+            .get(pk=message_id)
+        )
+    except Message.DoesNotExist:
+        return None
 
 
 def preload_message(event: Event, message: Message, attachments: list[Attachment]) -> None:

@@ -248,12 +248,14 @@ def _store_contact_message(
     contact, channel, department, text, external_id, checked, sent_at, source, meta
 ):
     now = timezone.now()
-    room = (
-        Room.objects.select_for_update(of=("self",))
-        .filter(contact=contact, channel=channel)
-        .exclude(status=Room.Status.CLOSED)
-        .first()
-    )
+    try:  # one open room at most (one_open_room_per_contact_channel)
+        room = (
+            Room.objects.select_for_update(of=("self",))
+            .exclude(status=Room.Status.CLOSED)
+            .get(contact=contact, channel=channel)
+        )
+    except Room.DoesNotExist:
+        room = None
     created = room is None
     if created:
         # Opened by this message: its metrics start with it, in the same INSERT.

@@ -88,8 +88,9 @@ def reprocess(event: WebhookEvent) -> None:
 
 def process_webhook_event(event_id: int, *, force: bool = False) -> str:
     """Route every item of one stored call; retried later (bounded) when a download failed."""
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is None:
+    try:
+        event = WebhookEvent.objects.get(pk=event_id)
+    except WebhookEvent.DoesNotExist:
         return "missing"
     if event.status != WebhookEvent.Status.RECEIVED and not force:
         return event.status
