@@ -34,6 +34,20 @@ def message_url(name: str, parent_id: int, message_id: int) -> str:
     return f"{head}{int(parent_id)}{middle}{int(message_id)}{tail}"
 
 
+def message_urls(
+    names: dict[str, str], actions: Iterable[str], parent_id: int, message_id: int
+) -> dict[str, str]:
+    """`message_url` of several actions of one message (`names`: action -> URL name), the
+    script prefix and URLconf read once: each is a context-local lookup, a fifth of the time
+    a room page spent building its messages' toolbars."""
+    prefix, urlconf = get_script_prefix(), get_urlconf()
+    urls = {}
+    for action in actions:
+        head, middle, tail = _url_shape(names[action], prefix, urlconf)
+        urls[action] = f"{head}{int(parent_id)}{middle}{int(message_id)}{tail}"
+    return urls
+
+
 # Ids no address contains elsewhere, to find where a URL pattern puts its two arguments.
 _PARENT_MARK, _MESSAGE_MARK = 918273645, 546372819
 

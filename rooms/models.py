@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Department
 from directory.models import Channel, Contact
 from rooms import filetypes
-from rooms.message_actions import edit_window, message_url, within_edit_window
+from rooms.message_actions import edit_window, message_url, message_urls, within_edit_window
 
 
 class Tag(models.Model):
@@ -291,6 +292,9 @@ class Message(models.Model):
     def action_url(self, action: str) -> str:
         """Where the shared message actions (rooms/message_actions.html) post or link."""
         return message_url(MESSAGE_ACTIONS[action], self.room_id, self.pk)
+
+    def action_urls(self, actions: Iterable[str]) -> dict[str, str]:
+        return message_urls(MESSAGE_ACTIONS, actions, self.room_id, self.pk)
 
     def is_editable_by(self, user_id: int | None, *, now: datetime | None = None) -> bool:
         """The author's own agent message (or thread reply), not deleted, within the window.

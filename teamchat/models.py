@@ -1,5 +1,6 @@
 """Agents talking to each other: channels, private groups, direct messages and teams."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 # The emoji and the edit window are the same in every kind of room.
 from rooms.message_actions import REACTIONS as REACTIONS
-from rooms.message_actions import edit_window, message_url, within_edit_window
+from rooms.message_actions import edit_window, message_url, message_urls, within_edit_window
 
 NAME_MAX_LENGTH = 50
 CHAT_MESSAGE_ACTIONS = {
@@ -243,6 +244,9 @@ class ChatMessage(models.Model):
     def action_url(self, action: str) -> str:
         """Where the shared message actions (rooms/message_actions.html) post or link."""
         return message_url(CHAT_MESSAGE_ACTIONS[action], self.chat_id, self.pk)
+
+    def action_urls(self, actions: Iterable[str]) -> dict[str, str]:
+        return message_urls(CHAT_MESSAGE_ACTIONS, actions, self.chat_id, self.pk)
 
     def is_editable_by(self, user_id: int | None, *, now: datetime | None = None) -> bool:
         """The author's own message, not deleted, within the edit window."""

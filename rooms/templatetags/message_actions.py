@@ -35,8 +35,19 @@ def _action_labels(language: str) -> dict[str, str]:
     }
 
 
+def csrf_input(token: str | None) -> str:
+    """What `{% csrf_token %}` writes for this token (nothing where there is none)."""
+    if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's mark of no token
+        return ""
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{conditional_escape(token)}">'
+
+
 @register.simple_tag(takes_context=True)
 def message_toolbar(context, message) -> SafeString:
+    return toolbar_html(message, context.get("csrf_token"))
+
+
+def toolbar_html(message, csrf_token: str | None) -> SafeString:
     """A message's toolbar: reply in thread, react, pin, copy link, edit and delete.
 
     Built here, not in a template: a room page shows fifty of them, and the template engine
@@ -44,13 +55,8 @@ def message_toolbar(context, message) -> SafeString:
     CSRF token differ from one message to the next; the rest is made once per language.
     """
     parts = _toolbar_parts(get_language())
-    url = {action: escape(message.action_url(action)) for action in _TOOLBAR_ACTIONS}
-    token = context.get("csrf_token")
-    csrf = (
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{conditional_escape(token)}">'
-        if token and token != "NOTPROVIDED"  # noqa: S105 - Django's mark of no token
-        else ""
-    )
+    url = {action: escape(u) for action, u in message.action_urls(_TOOLBAR_ACTIONS).items()}
+    csrf = csrf_input(csrf_token)
     thread = "" if message.thread_parent_id else url["thread"].join(parts["thread"])
     pin = parts["unpin" if message.pinned_at else "pin"]
     return mark_safe(  # noqa: S308 - every piece is escaped above or in _toolbar_parts
