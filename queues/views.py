@@ -83,7 +83,7 @@ def transfer_options(user: User, room: Room) -> dict:
 
 @login_required
 def room_page(request: HttpRequest, room_id: int) -> HttpResponse:
-    room = get_room_for(request.user, room_id)
+    room = get_room_for(request.user, room_id, information=True)
     context = room_context(request, room)
     if context["confirm"] == "transfer" and context["can_transfer"]:
         context.update(transfer_options(request.user, room))

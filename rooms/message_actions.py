@@ -84,10 +84,10 @@ def within_edit_window(
 
 def summarise_reactions(messages: Iterable) -> None:
     """Give each message `reaction_summary`: (emoji, count, user ids, names) per emoji, from its
-    prefetched `reactions` (each with its `user`)."""
+    `reaction_list` (its reactions with their `user`, prefetched by the selectors' with_details)."""
     for message in messages:
         grouped: dict[str, list] = {}
-        for reaction in message.reactions.all():
+        for reaction in message.reaction_list:
             grouped.setdefault(reaction.emoji, []).append(reaction.user)
         message.reaction_summary = [
             {

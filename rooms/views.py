@@ -74,7 +74,7 @@ def message_fragment(request: HttpRequest, room_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def room_information(request: HttpRequest, room_id: int) -> HttpResponse:
-    room = get_room_for(request.user, room_id)
+    room = get_room_for(request.user, room_id, information=True)
     return render(request, "rooms/room.html#room-info", {"room": room})
 
 

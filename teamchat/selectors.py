@@ -184,7 +184,10 @@ def sidebar_for(user: User) -> dict:
 
 def with_details(messages: QuerySet[ChatMessage]) -> QuerySet[ChatMessage]:
     return messages.select_related("author", "pinned_by").prefetch_related(
-        Prefetch("reactions", queryset=Reaction.objects.select_related("user")), "files"
+        Prefetch(
+            "reactions", queryset=Reaction.objects.select_related("user"), to_attr="reaction_list"
+        ),
+        "files",
     )
 
 

@@ -166,7 +166,10 @@ def room_message(context, message: Message) -> SafeString:
     else:
         # html was produced by rooms.formatting.render_message, which sanitises it.
         parts.append(f'<div class="body">{message.html}</div>')
-        for file in message.attachments.all():
+        # `files`: the list the page's selectors load; the live updates' messages have the
+        # relation prefetched instead.
+        files = getattr(message, "files", None)
+        for file in message.attachments.all() if files is None else files:
             parts.append(get_template("rooms/attachment.html").render({"room": room, "file": file}))
         parts.append(_actions(message, user, room.is_open, token))
     parts.append("</li>")

@@ -1,6 +1,9 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from productivity.models import OfflineMessage, TranscriptRequest
 from queues.services import take_room
 from rooms.models import Room
 from rooms.selectors import ROOM_PAGE_MESSAGES
@@ -348,3 +351,20 @@ def test_open_chats_are_listed_under_in_progress(client, agent, taken_room):
 
     assert "In progress" in page
     assert reverse("room", args=[taken_room.pk]) in page
+
+
+def test_the_room_page_reads_what_other_apps_know_of_the_room_with_the_room_itself(
+    client, agent, taken_room
+):
+    client.force_login(agent)
+    page_of(client, taken_room)  # sessions, caches and the like, once
+    with CaptureQueriesContext(connection) as plain:
+        page_of(client, taken_room)
+    OfflineMessage.objects.create(room=taken_room, email="kim@example.com")
+    TranscriptRequest.objects.create(room=taken_room, email="kim@example.com")
+
+    with CaptureQueriesContext(connection) as with_facts:
+        page = page_of(client, taken_room)
+
+    assert "kim@example.com" in page
+    assert len(with_facts) == len(plain)
