@@ -56,7 +56,9 @@ def queued_item(context, queued: Room) -> SafeString:
     Built here, not in a template: every agent page shows fifty, and the template engine spent
     about 8 ms of CPU on them. A queue event's live update renders one too.
     """
-    is_current = getattr(context.get("room"), "pk", None) == queued.pk
+    current = (
+        ' aria-current="page"' if getattr(context.get("room"), "pk", None) == queued.pk else ""
+    )
     queued_at = queued.queued_at
     waiting = _("waiting %(wait)s") % {"wait": escape(duration(queued.queue_time))}
     return mark_safe(  # noqa: S308 - every piece is escaped here or in room_marks
@@ -64,7 +66,7 @@ def queued_item(context, queued: Room) -> SafeString:
         f'data-queued-at="{int(queued_at.timestamp())}{queued_at.microsecond:06d}" '
         f'data-queue-key="{queue_key(queued)}">'
         f'<a href="{escape(reverse("room", args=[queued.pk]))}"'
-        f"{' aria-current="page"' if is_current else ''}>"
+        f"{current}>"
         f"{escape(queued.contact.display_name)} "
         f'<span class="meta">{escape(queued.department.name)} · {waiting}</span> '
         f"{room_marks(queued)}</a></li>"
@@ -94,11 +96,12 @@ def room_marks(subject: Room, hide_priority: bool = False) -> SafeString:
             text = words["due_soon"]
         else:
             text = _("due %(due)s") % {"due": due_at}
+        title = _("First response due at %(due)s") % {"due": due_at}
         marks.append(
-            f'<span class="sla{f" sla-{level}" if level else ""}" data-sla '
+            f'<span class="{f"sla sla-{level}" if level else "sla"}" data-sla '
             f'data-sla-due="{epoch_ms(due)}" '
             f'data-sla-warning="{epoch_ms(subject.first_response_warning_at)}" '
-            f'title="{_("First response due at %(due)s") % {"due": due_at}}">{text}</span>'
+            f'title="{title}">{text}</span>'
         )
     return mark_safe("".join(marks))  # noqa: S308 - every piece is escaped above
 
