@@ -2,6 +2,7 @@
 woken, as on SQLite)."""
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -66,6 +67,18 @@ def test_a_task_due_later_is_not_claimed_before_its_time():
     process_webhook.using(run_after=timezone.now() + timedelta(minutes=5)).enqueue(987654)
 
     assert worker("worker-a")._claim_next() is None
+
+
+def test_a_task_that_falls_due_is_claimed_by_a_worker_that_looked_before():
+    later = process_webhook.using(run_after=timezone.now() + timedelta(minutes=5)).enqueue(987654)
+    claimer = worker("worker-a")
+    assert claimer._claim_next() is None
+    DBTaskResult.objects.filter(pk=later.id).update(run_after=timezone.now())
+    time.sleep(0.01)  # past its time by the database's clock too
+
+    claimed = claimer._claim_next()
+
+    assert claimed.pk == uuid.UUID(later.id)
 
 
 @pytest.mark.postgres

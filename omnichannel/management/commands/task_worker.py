@@ -10,11 +10,13 @@ import time
 
 from django.core.management.base import CommandError
 from django.db import close_old_connections, connections
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.db.utils import OperationalError
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from omnichannel.memory import tune_for_server
@@ -23,6 +25,8 @@ from omnichannel.warmup import warm_up
 
 
 class WakeableWorker(db_worker.Worker):
+    _claim_statement: tuple[str, list] | None = None
+
     def run(self) -> None:
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # noqa: S311 - workers started together look at different times
@@ -43,14 +47,18 @@ class WakeableWorker(db_worker.Worker):
         finally:
             wakeup.close()
 
-    def _claim_next(self):
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+    def _tasks(self, ready):
+        tasks = ready.filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
         if self.excluded_queue_names:
             tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        return tasks
+
+    def _claim_next(self):
+        tasks = self._tasks(DBTaskResult.objects.ready())
         if connections[tasks.db].vendor == "postgresql":
-            return self._claim_in_one_statement(tasks)
+            return self._claim_in_one_statement(tasks.db)
         with exclusive_transaction(tasks.db):
             try:
                 task_result = tasks.get_locked()
@@ -62,11 +70,33 @@ class WakeableWorker(db_worker.Worker):
                 task_result.claim(self.worker_id)
         return task_result
 
-    def _claim_in_one_statement(self, tasks):
+    def _claim_in_one_statement(self, database: str):
         """Pick, lock and mark the next ready task in one statement: one round trip where the
         transaction around a locking read and a save takes four."""
-        pick, pick_params = tasks.values("pk")[:1].query.sql_with_params()
-        quote = connections[tasks.db].ops.quote_name
+        if self._claim_statement is None:
+            self._claim_statement = self._claim_sql(database)
+        claim, pick_params = self._claim_statement
+        params = [
+            TaskResultStatus.RUNNING.value,
+            timezone.now(),
+            json.dumps([self.worker_id]),
+            *pick_params,
+        ]
+        claimed = list(DBTaskResult.objects.using(database).raw(claim, params))
+        return claimed[0] if claimed else None
+
+    def _claim_sql(self, database: str) -> tuple[str, list]:
+        """The claim statement, the same for every claim of this worker: compiled once, where
+        compiling it each time was a twentieth of a worker's CPU.
+
+        Ready is `DBTaskResult.objects.ready()` with the database's clock for "now", so that
+        the statement has no parameter that changes from one claim to the next.
+        """
+        ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY).filter(
+            Q(run_after=get_date_max()) | Q(run_after__lte=Now())
+        )
+        pick, pick_params = self._tasks(ready).values("pk")[:1].query.sql_with_params()
+        quote = connections[database].ops.quote_name
         table = quote(DBTaskResult._meta.db_table)
         # Named, not `*`: the statement is prepared, and a column added by a later migration
         # must not change what it returns under a running worker.
@@ -77,14 +107,7 @@ class WakeableWorker(db_worker.Worker):
             "worker_ids = worker_ids || %s::jsonb "
             f"WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING {columns}"
         )
-        params = [
-            TaskResultStatus.RUNNING.value,
-            timezone.now(),
-            json.dumps([self.worker_id]),
-            *pick_params,
-        ]
-        claimed = list(DBTaskResult.objects.using(tasks.db).raw(claim, params))
-        return claimed[0] if claimed else None
+        return claim, list(pick_params)
 
 
 class Command(db_worker.Command):
