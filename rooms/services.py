@@ -15,6 +15,7 @@ from accounts.models import Department, User
 from accounts.selectors import is_manager
 from directory.models import Channel, Contact
 from omnichannel import events
+from omnichannel.compiled import CompiledGet
 from rooms import filetypes, live
 from rooms.errors import (
     AgentFilesNotAllowed,
@@ -50,6 +51,14 @@ COMMENT_MAX_LENGTH = 2000
 TAG_MAX_LENGTH = 50
 # Channels whose replies a transport must still carry; the website chat reads them directly.
 CHANNELS_WITH_TRANSPORT = {Channel.FACEBOOK, Channel.API}
+
+# Read under lock for every message a contact writes (one open room at most:
+# one_open_room_per_contact_channel); compiled once (omnichannel.compiled).
+_open_room_locked = CompiledGet(
+    lambda: Room.objects.select_for_update(of=("self",)).exclude(status=Room.Status.CLOSED),
+    "contact",
+    "channel",
+)
 
 
 # What a new room starts with besides its arrival: its priority and service level. The queues
@@ -248,14 +257,7 @@ def _store_contact_message(
     contact, channel, department, text, external_id, checked, sent_at, source, meta
 ):
     now = timezone.now()
-    try:  # one open room at most (one_open_room_per_contact_channel)
-        room = (
-            Room.objects.select_for_update(of=("self",))
-            .exclude(status=Room.Status.CLOSED)
-            .get(contact=contact, channel=channel)
-        )
-    except Room.DoesNotExist:
-        room = None
+    room = _open_room_locked.get(contact=contact, channel=channel)
     created = room is None
     if created:
         # Opened by this message: its metrics start with it, in the same INSERT.

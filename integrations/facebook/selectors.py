@@ -6,8 +6,22 @@ from datetime import datetime
 from django.db.models import Max
 
 from directory.models import Channel, Contact, ContactIdentity
-from integrations.facebook.models import ClosingMessage, Page
+from integrations.facebook.models import ClosingMessage, Page, WebhookEvent
+from omnichannel.compiled import CompiledGet
 from rooms.models import Message, Room
+
+# Read for every message a page receives: compiled once (omnichannel.compiled).
+_facebook_identity = CompiledGet(
+    lambda: ContactIdentity.objects.select_related("contact").filter(channel=Channel.FACEBOOK),
+    "external_id",
+)
+_page = CompiledGet(lambda: Page.objects.select_related("department"), "page_id")
+_webhook_event = CompiledGet(lambda: WebhookEvent.objects.all(), "pk")
+
+
+def webhook_event(event_id: int) -> WebhookEvent | None:
+    """A stored webhook call, as its processing reads it."""
+    return _webhook_event.get(pk=event_id)
 
 
 def contact_external_id(page_id: str, psid: str) -> str:
@@ -29,13 +43,9 @@ def psid_of(contact_id: int, page_id: str) -> str | None:
 
 
 def known_contact(page_id: str, psid: str) -> Contact | None:
-    try:
-        identity = ContactIdentity.objects.select_related("contact").get(
-            channel=Channel.FACEBOOK, external_id=contact_external_id(page_id, psid)
-        )
-    except ContactIdentity.DoesNotExist:  # one at most: unique per channel
-        return None
-    return identity.contact
+    # One at most: unique per channel.
+    identity = _facebook_identity.get(external_id=contact_external_id(page_id, psid))
+    return identity.contact if identity else None
 
 
 def signing_pages() -> list[tuple[str, str]]:
@@ -45,9 +55,10 @@ def signing_pages() -> list[tuple[str, str]]:
 
 
 def pages_by_id(page_ids: list[str]) -> dict[str, Page]:
-    # Unordered: the dict has no use for an order, and ordering costs compiling the query.
-    pages = Page.objects.select_related("department").filter(page_id__in=page_ids).order_by()
-    return {page.page_id: page for page in pages}
+    """The configured pages among these ids: one read each (a call names one page, nearly
+    always), each compiled once."""
+    pages = (_page.get(page_id=page_id) for page_id in dict.fromkeys(page_ids))
+    return {page.page_id: page for page in pages if page is not None}
 
 
 def page_for_verify_token(token: str) -> Page | None:

@@ -88,9 +88,8 @@ def reprocess(event: WebhookEvent) -> None:
 
 def process_webhook_event(event_id: int, *, force: bool = False) -> str:
     """Route every item of one stored call; retried later (bounded) when a download failed."""
-    try:
-        event = WebhookEvent.objects.get(pk=event_id)
-    except WebhookEvent.DoesNotExist:
+    event = selectors.webhook_event(event_id)
+    if event is None:
         return "missing"
     if event.status != WebhookEvent.Status.RECEIVED and not force:
         return event.status

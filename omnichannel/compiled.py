@@ -1,0 +1,116 @@
+"""Single-row reads whose SQL is compiled once per process, for the hottest paths.
+
+Django compiles a queryset to SQL on every evaluation. For a row read with several relations
+that compiling is most of the read: the room with everything its information shows (seven
+tables, 69 columns) took 1.05 ms of CPU to compile and 0.15 ms to run on PostgreSQL, and the
+live updates read it for every message. `CompiledGet` compiles the queryset once per database
+with stand-in values, and each read binds the real values into a copy of that compiler; Django
+then turns the rows into instances as it always does (same columns, same related objects,
+`prefetch_related` honoured).
+"""
+
+import copy
+from collections.abc import Callable
+from itertools import count
+
+from django.core.exceptions import MultipleObjectsReturned
+from django.db import connections, models
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
+
+_stand_in_numbers = count(-1_000_000_001, -1)
+
+
+class CompiledGet:
+    """`get(**values)` returns the one row of `queryset()` whose `fields` equal `values`, or
+    None: what `queryset().get(**values)` returns, without compiling the SQL again.
+
+    `fields` must identify at most one row (a primary key, a unique field) and be integer or
+    text fields (or relations to one).
+    """
+
+    def __init__(self, queryset: Callable[[], models.QuerySet], *fields: str) -> None:
+        self._queryset = queryset
+        self._fields = fields
+        self._base: models.QuerySet | None = None  # built on first use, once apps are ready
+        self._compiled: dict[str, _Compiled] = {}
+
+    def get(self, **values) -> models.Model | None:
+        if values.keys() != set(self._fields):
+            raise TypeError(f"Expected the values of {', '.join(self._fields)}.")
+        if self._base is None:
+            self._base = self._queryset()
+        base = self._base
+        alias = base.db
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            # Two threads may compile at once: they compile the same thing.
+            compiled = self._compiled[alias] = _Compiled(base, self._fields, alias)
+        rows = list(compiled.bound(values, connections[alias]))
+        if len(rows) > 1:
+            raise MultipleObjectsReturned(f"More than one {base.model.__name__} for {values}.")
+        return rows[0] if rows else None
+
+
+class _Compiled:
+    """One database's compiled statement, its stand-ins' places in the parameters, and the
+    compiler that knows how its columns map onto models."""
+
+    def __init__(self, base: models.QuerySet, fields: tuple[str, ...], alias: str) -> None:
+        self.targets = {name: _target_field(base.model, name) for name in fields}
+        stand_ins = {name: _stand_in(target) for name, target in self.targets.items()}
+        # Two rows at most: enough to tell a second match, as get() does.
+        self.queryset = base.filter(**stand_ins).order_by()[:2]
+        self.compiler = self.queryset.query.get_compiler(using=alias)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        self.places = {}
+        for name, stand_in in stand_ins.items():
+            places = [index for index, param in enumerate(self.params) if param == stand_in]
+            if len(places) != 1:
+                raise ValueError(f"{name!r} is not one parameter of the compiled read.")
+            self.places[name] = places[0]
+
+    def bound(self, values: dict, connection) -> models.QuerySet:
+        # Django checks this while compiling, and this statement is not compiled again.
+        if (
+            self.queryset.query.select_for_update
+            and connection.features.has_select_for_update
+            and connection.features.supports_transactions
+            and connection.get_autocommit()
+        ):
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = list(self.params)
+        for name, value in values.items():
+            target = self.targets[name]
+            if isinstance(value, models.Model):
+                value = value.pk
+            prepared = target.get_prep_value(value)
+            params[self.places[name]] = target.get_db_prep_value(
+                prepared, connection, prepared=True
+            )
+        queryset = self.queryset._chain()
+        compiler: SQLCompiler = copy.copy(self.compiler)
+        # This thread's connection, not the one of the thread that compiled.
+        compiler.connection = connection
+        compiler.query = queryset.query
+        statement = (self.sql, tuple(params))
+        compiler.as_sql = lambda *args, **kwargs: statement
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return queryset
+
+
+def _target_field(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    if field.is_relation:
+        field = field.target_field
+    if not isinstance(field, models.IntegerField | models.CharField | models.TextField):
+        raise TypeError(f"{model.__name__}.{name} is neither an integer nor a text field.")
+    return field
+
+
+def _stand_in(field: models.Field) -> int | str:
+    number = next(_stand_in_numbers)
+    return number if isinstance(field, models.IntegerField) else f"compiled-get-{number}"
