@@ -56,9 +56,11 @@ class WakeableWorker(db_worker.Worker):
         return tasks
 
     def _claim_next(self):
+        database = DBTaskResult.objects.db
+        if connections[database].vendor == "postgresql":
+            # Its statement is built once: no queryset to build either.
+            return self._claim_in_one_statement(database)
         tasks = self._tasks(DBTaskResult.objects.ready())
-        if connections[tasks.db].vendor == "postgresql":
-            return self._claim_in_one_statement(tasks.db)
         with exclusive_transaction(tasks.db):
             try:
                 task_result = tasks.get_locked()
