@@ -24,10 +24,15 @@ from directory.models import (
     CustomField,
 )
 from directory.phones import phone_digits_in
+from omnichannel.compiled import CompiledGet
 from rooms.models import Room, Tag
 from rooms.selectors import rooms_visible_to
 
 SEARCH_MAX_LENGTH = 200
+# Read for every message a contact writes: compiled once (omnichannel.compiled).
+_identity_with_contact = CompiledGet(
+    lambda: ContactIdentity.objects.select_related("contact"), "channel", "external_id"
+)
 # Contacts without a name (shown as guest-N) come after the named ones in either name order.
 _NAMELESS = Case(When(name="", then=Value(1)), default=Value(0), output_field=IntegerField())
 CONTACT_SORTS = {
@@ -39,6 +44,12 @@ CONTACT_SORTS = {
     "-created": ("-created_at", "-id"),
 }
 DEFAULT_CONTACT_SORT = "-created"
+
+
+def contact_by_identity(channel: str, external_id: str) -> Contact | None:
+    """The contact this channel knows by `external_id` (one at most: unique per channel)."""
+    identity = _identity_with_contact.get(channel=channel, external_id=external_id)
+    return identity.contact if identity else None
 
 
 def clean_search_text(text: str | None) -> str:

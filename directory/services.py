@@ -35,6 +35,7 @@ from directory.models import (
     GuestNumber,
 )
 from directory.phones import PHONE_PATTERN, normalise_phone
+from directory.selectors import contact_by_identity
 from omnichannel import events
 
 
@@ -55,15 +56,9 @@ def get_or_create_contact(
     """
     if channel not in Channel.values or not external_id:
         raise InvalidContact()
-    identity = (
-        None
-        if identity_checked
-        else ContactIdentity.objects.select_related("contact")
-        .filter(channel=channel, external_id=external_id)
-        .first()
-    )
-    if identity is not None:
-        return identity.contact, False
+    known = None if identity_checked else contact_by_identity(channel, external_id)
+    if known is not None:
+        return known, False
     name = name.strip()[:200]
     try:
         with transaction.atomic():

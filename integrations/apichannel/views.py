@@ -4,7 +4,6 @@ The request is signed like our outbound webhooks (HMAC-SHA256 with the channel's
 ``<timestamp>.<raw body>``); the signature is checked before the body is read as JSON.
 """
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status, throttling
@@ -12,8 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.apichannel import services
-from integrations.apichannel.models import ApiChannel
+from integrations.apichannel import selectors, services
 from integrations.webhooks import transport
 from omnichannel.api import InputSerializer, PayloadTooLarge, RuntimeRate, max_body_bytes, validated
 
@@ -89,8 +87,8 @@ class InboundMessageView(APIView):
     )
     def post(self, request, key: str):
         """A contact's message from an external system: opens or joins their room."""
-        channel = get_object_or_404(ApiChannel.objects.select_related("department"), key=key)
-        if not channel.enabled:
+        channel = selectors.channel_for_key(key)
+        if channel is None or not channel.enabled:
             raise exceptions.NotFound()
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

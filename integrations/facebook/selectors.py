@@ -6,15 +6,12 @@ from datetime import datetime
 from django.db.models import Max
 
 from directory.models import Channel, Contact, ContactIdentity
+from directory.selectors import contact_by_identity
 from integrations.facebook.models import ClosingMessage, Page, WebhookEvent
 from omnichannel.compiled import CompiledGet
 from rooms.models import Message, Room
 
 # Read for every message a page receives: compiled once (omnichannel.compiled).
-_facebook_identity = CompiledGet(
-    lambda: ContactIdentity.objects.select_related("contact").filter(channel=Channel.FACEBOOK),
-    "external_id",
-)
 _page = CompiledGet(lambda: Page.objects.select_related("department"), "page_id")
 _webhook_event = CompiledGet(lambda: WebhookEvent.objects.all(), "pk")
 
@@ -43,9 +40,7 @@ def psid_of(contact_id: int, page_id: str) -> str | None:
 
 
 def known_contact(page_id: str, psid: str) -> Contact | None:
-    # One at most: unique per channel.
-    identity = _facebook_identity.get(external_id=contact_external_id(page_id, psid))
-    return identity.contact if identity else None
+    return contact_by_identity(Channel.FACEBOOK, contact_external_id(page_id, psid))
 
 
 def signing_pages() -> list[tuple[str, str]]:
