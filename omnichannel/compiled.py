@@ -86,7 +86,7 @@ class _Compiled:
         for name, value in values.items():
             target = self.targets[name]
             if isinstance(value, models.Model):
-                value = value.pk
+                value = getattr(value, target.attname)
             prepared = target.get_prep_value(value)
             params[self.places[name]] = target.get_db_prep_value(
                 prepared, connection, prepared=True

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from accounts.models import AGENT_ROLE, User
 from omnichannel import events
+from omnichannel.compiled import CompiledGet
 from omnichannel.events import dispatch_cache
 from omnichannel.models import Event
 from queues import selectors
@@ -34,6 +35,10 @@ ROUTE_LIMIT = 500
 
 ASSIGNED, LAST_ASSIGNED = "assigned", "last_assigned"
 NOT_ELIGIBLE, QUEUE_EMPTY, LOST = "not_eligible", "queue_empty", "lost"
+
+
+# Taken by every Take it!: compiled once (omnichannel.compiled).
+_agent_locked = CompiledGet(lambda: User.objects.select_for_update(no_key=True, of=("self",)), "pk")
 
 
 def lock_agent(agent_id: int, department_id: int) -> User | None:
@@ -60,7 +65,10 @@ def lock_agent(agent_id: int, department_id: int) -> User | None:
 def lock_agent_row(agent_id: int) -> User:
     """Lock the agent's row for this transaction, whatever their state: the lock that every
     path adding to an agent's active chats takes first (manual take, resume)."""
-    return User.objects.select_for_update(no_key=True, of=("self",)).get(pk=agent_id)
+    agent = _agent_locked.get(pk=agent_id)
+    if agent is None:
+        raise User.DoesNotExist()
+    return agent
 
 
 def has_room_for_one_more(agent: User) -> bool:
