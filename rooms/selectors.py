@@ -9,8 +9,19 @@ from django.http import Http404
 
 from accounts.models import DepartmentAgent, User
 from accounts.selectors import is_manager
+from omnichannel.compiled import CompiledGet
 from rooms.message_actions import summarise_reactions
 from rooms.models import Attachment, Message, MessageReaction, Room
+
+# Looked up for every message a channel delivers with its own id: compiled once
+# (omnichannel.compiled).
+_message_by_external_id = CompiledGet(lambda: Message.objects.all(), "channel", "external_id")
+
+
+def message_by_external_id(channel: str, external_id: str) -> Message | None:
+    """The message this channel delivered under `external_id`, if any (one at most:
+    unique_external_message_per_channel)."""
+    return _message_by_external_id.get(channel=channel, external_id=external_id)
 
 
 def rooms_visible_to(user: User) -> QuerySet[Room]:

@@ -37,6 +37,7 @@ from rooms.errors import (
 from rooms.formatting import MESSAGE_MAX_LENGTH, render_message
 from rooms.message_actions import REACTIONS
 from rooms.models import Attachment, Message, MessageReaction, Room, Tag
+from rooms.selectors import message_by_external_id
 
 # What the website chat, the API channel and team chat accept: images and PDF files.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -252,7 +253,7 @@ def receive_contact_message(
         raise EmptyMessage()
     checked = [(incoming, check_contact_file(incoming, file_policy)) for incoming in files]
     if external_id and not external_id_checked:
-        existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+        existing = message_by_external_id(channel, external_id)
         if existing is not None:
             return existing
     try:
@@ -263,7 +264,7 @@ def receive_contact_message(
     except IntegrityError:
         # Lost a race: another request opened the room or stored this external id first.
         if external_id:
-            existing = Message.objects.filter(channel=channel, external_id=external_id).first()
+            existing = message_by_external_id(channel, external_id)
             if existing is not None:
                 return existing
         with transaction.atomic():

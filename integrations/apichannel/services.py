@@ -29,6 +29,7 @@ from omnichannel.models import Event
 from rooms import services as room_services
 from rooms.api.serializers import MessageOutputSerializer
 from rooms.models import Message, Room
+from rooms.selectors import message_by_external_id
 
 logger = logging.getLogger(__name__)
 
@@ -106,13 +107,9 @@ def receive_inbound_message(
     nothing is left behind when the message is refused (one transaction).
     """
     external_id = message_key(channel, message_id)
-    known = (
-        Message.objects.filter(channel=Channel.API, external_id=external_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    known = message_by_external_id(Channel.API, external_id)
     if known is not None:
-        raise DuplicateMessage(known)
+        raise DuplicateMessage(known.pk)
     now = timezone.now()
     if sent_at is not None and sent_at > now:
         sent_at = now  # A caller's clock ahead of ours must not reorder the conversation.

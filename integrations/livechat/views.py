@@ -32,6 +32,7 @@ from productivity import services as productivity_services
 from rooms import services as room_services
 from rooms.formatting import MESSAGE_MAX_LENGTH
 from rooms.models import Attachment, Message, Room
+from rooms.selectors import message_by_external_id
 from rooms.services import ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES, IncomingFile
 
 VISITOR_HEADER = "X-Visitor-Token"
@@ -185,13 +186,9 @@ def send_message(request: HttpRequest, department: Department, digest: str) -> J
             # gets the message stored the first time (a concurrent one, via the service).
             external_id = f"livechat:{contact.pk}:{client_id}" if client_id else None
             if external_id:
-                stored = (
-                    Message.objects.filter(channel=Channel.LIVECHAT, external_id=external_id)
-                    .values_list("pk", flat=True)
-                    .first()
-                )
+                stored = message_by_external_id(Channel.LIVECHAT, external_id)
                 if stored is not None:
-                    return JsonResponse({"id": stored}, status=200)
+                    return JsonResponse({"id": stored.pk}, status=200)
             message = room_services.receive_contact_message(
                 contact=contact,
                 channel=Channel.LIVECHAT,

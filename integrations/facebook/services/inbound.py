@@ -26,6 +26,7 @@ from integrations.facebook.services.pages import clear_token_flag, flag_token
 from omnichannel.errors import DomainError
 from rooms.formatting import MESSAGE_MAX_LENGTH
 from rooms.models import Message
+from rooms.selectors import message_by_external_id
 from rooms.services import (
     advance_delivery,
     receive_contact_message,
@@ -160,7 +161,7 @@ def handle_item(item: webhook.Item, page: Page) -> str:
 
 
 def _already_stored(mid: str) -> bool:
-    return Message.objects.filter(channel=Channel.FACEBOOK, external_id=mid).exists()
+    return message_by_external_id(Channel.FACEBOOK, mid) is not None
 
 
 def _contact_for(page: Page, psid: str) -> Contact:
