@@ -60,7 +60,7 @@ _open_room_locked = CompiledGet(
     "contact",
     "channel",
 )
-# The locks every reply, take, close and message action takes: compiled once too.
+# The locks a reply, a close, a system notice and a message action take: compiled once too.
 _room_locked = CompiledGet(lambda: Room.objects.select_for_update(of=("self",)), "pk")
 _message_locked = CompiledGet(lambda: Message.objects.select_for_update(of=("self",)), "pk")
 
