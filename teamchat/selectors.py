@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from omnichannel.compiled import CompiledGet
 from rooms.message_actions import summarise_reactions as shared_summary
 from teamchat.models import (
     Chat,
@@ -129,9 +130,13 @@ def direct_titles(chats: list[Chat], viewer: User) -> None:
 # --- the sidebar --------------------------------------------------------------------------------
 
 
+# Read for every page the sidebar shows on: compiled once (omnichannel.compiled).
+_display_preference = CompiledGet(lambda: DisplayPreference.objects.all(), "user")
+
+
 def display_preferences(user: User) -> DisplayPreference:
     """The user's Display options, or the defaults (unsaved) when they never chose any."""
-    found = DisplayPreference.objects.filter(user=user).first()
+    found = _display_preference.get(user=user)
     return found or DisplayPreference(user=user)
 
 
