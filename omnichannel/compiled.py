@@ -51,6 +51,13 @@ class CompiledGet:
             raise MultipleObjectsReturned(f"More than one {base.model.__name__} for {values}.")
         return rows[0] if rows else None
 
+    def get_existing(self, **values) -> models.Model:
+        """As `get()`, raising the model's DoesNotExist for no row, as `QuerySet.get()` does."""
+        found = self.get(**values)
+        if found is None:
+            raise self._base.model.DoesNotExist()
+        return found
+
 
 class _Compiled:
     """One database's compiled statement, its stand-ins' places in the parameters, and the

@@ -65,10 +65,7 @@ def lock_agent(agent_id: int, department_id: int) -> User | None:
 def lock_agent_row(agent_id: int) -> User:
     """Lock the agent's row for this transaction, whatever their state: the lock that every
     path adding to an agent's active chats takes first (manual take, resume)."""
-    agent = _agent_locked.get(pk=agent_id)
-    if agent is None:
-        raise User.DoesNotExist()
-    return agent
+    return _agent_locked.get_existing(pk=agent_id)
 
 
 def has_room_for_one_more(agent: User) -> bool:

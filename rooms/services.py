@@ -65,22 +65,6 @@ _room_locked = CompiledGet(lambda: Room.objects.select_for_update(of=("self",)),
 _message_locked = CompiledGet(lambda: Message.objects.select_for_update(of=("self",)), "pk")
 
 
-def _locked_room(pk: int) -> Room:
-    """The room, locked until the transaction ends (DoesNotExist as get() raises it)."""
-    room = _room_locked.get(pk=pk)
-    if room is None:
-        raise Room.DoesNotExist()
-    return room
-
-
-def _locked_message(pk: int) -> Message:
-    """The message, locked until the transaction ends (DoesNotExist as get() raises it)."""
-    message = _message_locked.get(pk=pk)
-    if message is None:
-        raise Message.DoesNotExist()
-    return message
-
-
 # What a new room starts with besides its arrival: its priority and service level. The queues
 # app decides them from the department's routing (rooms cannot import queues), registering its
 # provider at start-up; it runs inside the transaction that creates the room.
@@ -189,7 +173,7 @@ def complete_contact_message(
     """
     checked = [(incoming, check_contact_file(incoming, policy)) for incoming in files]
     with transaction.atomic():
-        locked = _locked_message(message.pk)
+        locked = _message_locked.get_existing(pk=message.pk)
         if locked.kind != Message.Kind.CONTACT:
             raise ValueError(f"Message {locked.pk} is not a contact's")
         revised = revise(locked.text, dict(locked.meta or {}))
@@ -345,7 +329,7 @@ def post_agent_message(agent: User, room: Room, *, text: str, files: Iterable = 
     if not text:
         raise EmptyMessage()
     with transaction.atomic():
-        locked = _locked_room(room.pk)
+        locked = _room_locked.get_existing(pk=room.pk)
         if locked.status == Room.Status.CLOSED:
             raise RoomClosed()
         if locked.status != Room.Status.TAKEN or locked.agent_id != agent.pk:
@@ -538,7 +522,7 @@ def close_room(agent: User, room: Room, *, comment: str, tags: Iterable[str] = (
         )
     tag_names = normalise_tags(tags)
     with transaction.atomic():
-        current = _locked_room(room.pk)
+        current = _room_locked.get_existing(pk=room.pk)
         if current.status == Room.Status.CLOSED:
             raise RoomClosed()
         serving = current.status == Room.Status.TAKEN and current.agent_id == agent.pk
@@ -706,7 +690,7 @@ def post_system_notice(room: Room, code: str, **data) -> Message:
     """A system message no person wrote (an automatic rule's notice), shown live to whoever
     watches the room. It leaves `last_message_at` alone: a notice is not a reply."""
     with transaction.atomic():
-        current = _locked_room(room.pk)
+        current = _room_locked.get_existing(pk=room.pk)
         if current.status == Room.Status.CLOSED:
             raise RoomClosed()
         message = _system_message(current, code, **data)
@@ -739,7 +723,7 @@ def close_room_as_system(
         raise CommentRequired()
     tag_names = normalise_tags(tags)
     with transaction.atomic():
-        current = _locked_room(room.pk)
+        current = _room_locked.get_existing(pk=room.pk)
         if current.status == Room.Status.CLOSED:
             raise RoomClosed()
         now = timezone.now()
@@ -785,13 +769,13 @@ def _acting_on(user: User, message: Message) -> tuple[Room, Message]:
     """The room and the message, locked in that order (PostgreSQL), for an action by `user`:
     the room must be open and served by `user`, unless `user` is a manager. Call inside a
     transaction."""
-    room = _locked_room(message.room_id)
+    room = _room_locked.get_existing(pk=message.room_id)
     if room.status == Room.Status.CLOSED:
         raise RoomClosed()
     serving = room.status == Room.Status.TAKEN and room.agent_id == user.pk
     if not serving and not is_manager(user):
         raise NotServingRoom()
-    current = _locked_message(message.pk)
+    current = _message_locked.get_existing(pk=message.pk)
     if current.is_deleted:
         raise MessageDeleted()
     if current.kind == Message.Kind.SYSTEM:

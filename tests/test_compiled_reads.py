@@ -68,6 +68,12 @@ def test_a_compiled_read_of_a_missing_row_gives_none(taken_room):
 
 
 @pytest.mark.django_db
+def test_a_compiled_read_of_a_row_that_must_exist_raises_as_get_does(taken_room):
+    with pytest.raises(Room.DoesNotExist):
+        room_reader().get_existing(pk=taken_room.pk + 1000)
+
+
+@pytest.mark.django_db
 def test_a_compiled_read_refuses_a_value_get_would_refuse(taken_room):
     reader = room_reader()
     reader.get(pk=taken_room.pk)
