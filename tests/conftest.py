@@ -1,5 +1,8 @@
 """Named personas and the rules for tests that need PostgreSQL, Redis or a browser."""
 
+import itertools
+from types import SimpleNamespace
+
 import pytest
 from django.conf import settings
 from django.utils import translation
@@ -25,6 +28,21 @@ def pytest_collection_modifyitems(config, items):
         for marker, reason in missing.items():
             if reason and item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+_throttle_hours = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _throttle_window_of_its_own(monkeypatch):
+    """The throttles count in fixed windows (omnichannel/throttle.py). On the real clock a test
+    that crossed a minute's end started a fresh count halfway through and was let through (seen
+    in CI), and tests in the same minute shared counters. Each test's throttle clock stands one
+    second into an hour of its own, where every window (second, minute, hour) begins."""
+    from omnichannel import throttle
+
+    now = 3600 * next(_throttle_hours) + 1
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture(autouse=True)
