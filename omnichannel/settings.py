@@ -108,6 +108,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "omnichannel.urls"
 WSGI_APPLICATION = None
 ASGI_APPLICATION = "omnichannel.asgi.application"
+# Worker threads a server process serves HTTP requests on (omnichannel/handlers.py); requests
+# past them wait for one on the event loop.
+REQUEST_THREADS = env_int("REQUEST_THREADS", 16)
 
 TEMPLATES = [
     {
