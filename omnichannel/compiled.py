@@ -27,11 +27,21 @@ class CompiledGet:
 
     `fields` must identify at most one row (a primary key, a unique field) and be integer or
     text fields (or relations to one).
+
+    `where`, when given, is the condition in place of "`fields` equal `values`": called with
+    one stand-in value per field, it returns a Q that may use each of them any number of times
+    (a room by its pk, visible to the agent who serves it or to their departments' members).
     """
 
-    def __init__(self, queryset: Callable[[], models.QuerySet], *fields: str) -> None:
+    def __init__(
+        self,
+        queryset: Callable[[], models.QuerySet],
+        *fields: str,
+        where: Callable[..., models.Q] | None = None,
+    ) -> None:
         self._queryset = queryset
         self._fields = fields
+        self._where = where
         self._base: models.QuerySet | None = None  # built on first use, once apps are ready
         self._compiled: dict[str, _Compiled] = {}
 
@@ -45,7 +55,7 @@ class CompiledGet:
         compiled = self._compiled.get(alias)
         if compiled is None:
             # Two threads may compile at once: they compile the same thing.
-            compiled = self._compiled[alias] = _Compiled(base, self._fields, alias)
+            compiled = self._compiled[alias] = _Compiled(base, self._fields, alias, self._where)
         rows = list(compiled.bound(values, connections[alias]))
         if len(rows) > 1:
             raise MultipleObjectsReturned(f"More than one {base.model.__name__} for {values}.")
@@ -63,20 +73,27 @@ class _Compiled:
     """One database's compiled statement, its stand-ins' places in the parameters, and the
     compiler that knows how its columns map onto models."""
 
-    def __init__(self, base: models.QuerySet, fields: tuple[str, ...], alias: str) -> None:
+    def __init__(
+        self,
+        base: models.QuerySet,
+        fields: tuple[str, ...],
+        alias: str,
+        where: Callable[..., models.Q] | None,
+    ) -> None:
         self.targets = {name: _target_field(base.model, name) for name in fields}
         stand_ins = {name: _stand_in(target) for name, target in self.targets.items()}
+        condition = where(**stand_ins) if where else models.Q(**stand_ins)
         # Two rows at most: enough to tell a second match, as get() does.
-        self.queryset = base.filter(**stand_ins).order_by()[:2]
+        self.queryset = base.filter(condition).order_by()[:2]
         self.compiler = self.queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
         self.places = {}
         for name, stand_in in stand_ins.items():
             places = [index for index, param in enumerate(self.params) if param == stand_in]
-            if len(places) != 1:
+            if not places or (where is None and len(places) != 1):
                 raise ValueError(f"{name!r} is not one parameter of the compiled read.")
-            self.places[name] = places[0]
+            self.places[name] = places
 
     def bound(self, values: dict, connection) -> models.QuerySet:
         # Django checks this while compiling, and this statement is not compiled again.
@@ -95,9 +112,9 @@ class _Compiled:
             if isinstance(value, models.Model):
                 value = getattr(value, target.attname)
             prepared = target.get_prep_value(value)
-            params[self.places[name]] = target.get_db_prep_value(
-                prepared, connection, prepared=True
-            )
+            bound = target.get_db_prep_value(prepared, connection, prepared=True)
+            for place in self.places[name]:
+                params[place] = bound
         queryset = self.queryset._chain()
         compiler: SQLCompiler = copy.copy(self.compiler)
         # This thread's connection, not the one of the thread that compiled.

@@ -26,14 +26,23 @@ def message_by_external_id(channel: str, external_id: str) -> Message | None:
 
 def rooms_visible_to(user: User) -> QuerySet[Room]:
     """Managers see every room; agents the rooms of their departments and the ones they serve."""
-    rooms = Room.objects.select_related("contact", "department", "agent")
+    rooms = _rooms_with_people()
     if not user.is_authenticated or not user.is_active:
         return rooms.none()
     if is_manager(user):
         return rooms
+    return rooms.filter(_visible_to_agent(user))
+
+
+def _rooms_with_people() -> QuerySet[Room]:
+    return Room.objects.select_related("contact", "department", "agent")
+
+
+def _visible_to_agent(agent: User | int) -> Q:
+    """An agent's rooms: the ones of their departments and the ones they serve."""
     # A subquery, not a join: no duplicate rows, so no DISTINCT over every visible room.
-    departments = DepartmentAgent.objects.filter(agent=user).values("department_id")
-    return rooms.filter(Q(department_id__in=departments) | Q(agent=user))
+    departments = DepartmentAgent.objects.filter(agent=agent).values("department_id")
+    return Q(department_id__in=departments) | Q(agent=agent)
 
 
 def room_information_relations() -> list[str]:
@@ -43,19 +52,45 @@ def room_information_relations() -> list[str]:
     return names + [rel.get_accessor_name() for rel in Room._meta.related_objects if rel.one_to_one]
 
 
+def _with_information() -> QuerySet[Room]:
+    return _rooms_with_people().select_related(*room_information_relations())
+
+
+# Every room page and room action reads its room through this check: compiled once
+# (omnichannel.compiled), for managers (any room) and for agents (visible to them), with or
+# without what the room information shows.
+_room_reads = {
+    False: CompiledGet(_rooms_with_people, "pk"),
+    True: CompiledGet(_with_information, "pk"),
+}
+
+
+def _room_visible_to_agent(pk: int, agent: int) -> Q:
+    return Q(pk=pk) & _visible_to_agent(agent)
+
+
+_visible_room_reads = {
+    False: CompiledGet(_rooms_with_people, "pk", "agent", where=_room_visible_to_agent),
+    True: CompiledGet(_with_information, "pk", "agent", where=_room_visible_to_agent),
+}
+
+
 def get_room_for(user: User, room_id: int, *, information: bool = False) -> Room:
-    """The room if this user may see it; 404 alike for missing and not theirs.
+    """The room if this user may see it (as `rooms_visible_to` decides); 404 alike for
+    missing and not theirs.
 
     `information`: with everything the room information shows, in the same query (pages that
     show it would otherwise read each fact other apps keep of the room on its own).
     """
-    rooms = rooms_visible_to(user)
-    if information:
-        rooms = rooms.select_related(*room_information_relations())
-    try:
-        return rooms.get(pk=room_id)
-    except Room.DoesNotExist:
-        raise Http404 from None
+    if not user.is_authenticated or not user.is_active:
+        raise Http404
+    if is_manager(user):
+        room = _room_reads[information].get(pk=room_id)
+    else:
+        room = _visible_room_reads[information].get(pk=room_id, agent=user)
+    if room is None:
+        raise Http404
+    return room
 
 
 def open_rooms_of(agent: User) -> QuerySet[Room]:
