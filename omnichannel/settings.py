@@ -244,6 +244,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions expire after a working shift, and when the browser closes.
+# Django's database sessions, read with a compiled statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 10)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
