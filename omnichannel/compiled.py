@@ -56,7 +56,10 @@ class CompiledGet:
         if compiled is None:
             # Two threads may compile at once: they compile the same thing.
             compiled = self._compiled[alias] = _Compiled(base, self._fields, alias, self._where)
-        rows = list(compiled.bound(values, connections[alias]))
+        queryset = compiled.bound(values, connections[alias])
+        if queryset is None:
+            return None
+        rows = list(queryset)
         if len(rows) > 1:
             raise MultipleObjectsReturned(f"More than one {base.model.__name__} for {values}.")
         return rows[0] if rows else None
@@ -95,7 +98,9 @@ class _Compiled:
                 raise ValueError(f"{name!r} is not one parameter of the compiled read.")
             self.places[name] = places
 
-    def bound(self, values: dict, connection) -> models.QuerySet:
+    def bound(self, values: dict, connection) -> models.QuerySet | None:
+        """The read with `values` in place of the stand-ins; None when no row can match (an
+        integer past its column's range, which the ORM's lookups also answer with no row)."""
         # Django checks this while compiling, and this statement is not compiled again.
         if (
             self.queryset.query.select_for_update
@@ -112,6 +117,10 @@ class _Compiled:
             if isinstance(value, models.Model):
                 value = getattr(value, target.attname)
             prepared = target.get_prep_value(value)
+            if prepared is not None and isinstance(target, models.IntegerField):
+                lowest, highest = connection.ops.integer_field_range(target.get_internal_type())
+                if not lowest <= prepared <= highest:
+                    return None
             bound = target.get_db_prep_value(prepared, connection, prepared=True)
             for place in self.places[name]:
                 params[place] = bound

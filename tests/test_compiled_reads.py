@@ -68,6 +68,15 @@ def test_a_compiled_read_of_a_missing_row_gives_none(taken_room):
 
 
 @pytest.mark.django_db
+def test_a_compiled_read_of_an_id_past_the_column_range_gives_none_as_get_does(taken_room):
+    # An id from a URL or an API call can be any size; the ORM's lookup answers no row.
+    huge = 7235307072540028090300865985082
+    assert not Room.objects.filter(pk=huge).exists()
+
+    assert room_reader().get(pk=huge) is None
+
+
+@pytest.mark.django_db
 def test_a_compiled_read_of_a_row_that_must_exist_raises_as_get_does(taken_room):
     with pytest.raises(Room.DoesNotExist):
         room_reader().get_existing(pk=taken_room.pk + 1000)

@@ -58,6 +58,12 @@ def test_a_missing_room_is_a_404_as_one_not_theirs(agent):
 
 
 @pytest.mark.django_db
+def test_a_room_id_past_the_column_range_is_a_404(agent):
+    with pytest.raises(Http404):
+        get_room_for(agent, 7235307072540028090300865985082)
+
+
+@pytest.mark.django_db
 def test_an_inactive_agent_gets_a_404(queued_room, other_agent):
     other_agent.is_active = False
 
