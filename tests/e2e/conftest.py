@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,21 @@ def browser():
         browser.close()
 
 
+def wait_for_requests_in_flight(timeout: float = 10.0) -> None:
+    """Let the live server finish the requests the closed browser left behind. A request still
+    writing when the test's database is flushed deadlocks against the TRUNCATE on PostgreSQL."""
+    # The live server serves each connection on a daemon thread of its own, which it does not
+    # keep; threading names each after its target.
+    request_threads = [
+        thread
+        for thread in threading.enumerate()
+        if thread.name.endswith("(process_request_thread)")
+    ]
+    deadline = time.monotonic() + timeout
+    for thread in request_threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
@@ -49,6 +66,7 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+    wait_for_requests_in_flight()
 
 
 @pytest.fixture
@@ -105,6 +123,7 @@ def a11y_page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+    wait_for_requests_in_flight()
 
 
 @pytest.fixture
