@@ -11,7 +11,9 @@ import time
 
 import psycopg
 from asgiref.sync import sync_to_async
-from django.db import connections, router
+from django.db import connections, models, router, transaction
+from django.db.models.signals import post_save, pre_save
+from django.tasks import Task
 from django_tasks_db.backend import DatabaseBackend as PollingDatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -84,3 +86,129 @@ class Wakeup:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+
+
+def insert_and_enqueue(row: models.Model, task: Task) -> models.Model:
+    """Insert `row` and queue `task(row.pk)`: both or neither, the workers woken at commit.
+
+    On PostgreSQL, with the database backend, that is one statement (the row's INSERT, the
+    task's INSERT that reads the row's new id, and pg_notify): one round trip instead of five
+    (BEGIN, two INSERTs, NOTIFY, COMMIT), and no ORM between them. The signed Facebook call is
+    stored this way; under load every round trip is another wait for the GIL among the request
+    threads. Elsewhere (SQLite, another task backend) `save()` and `task.enqueue()` in a
+    transaction.
+
+    Django's task_enqueued signal is not sent on the one-statement path: its only receiver is
+    Django's debug log line.
+    """
+    backend = task.get_backend()
+    alias = router.db_for_write(type(row), instance=row)
+    connection = connections[alias]
+    if (
+        not isinstance(backend, PollingDatabaseBackend)
+        or connection.vendor != "postgresql"
+        or router.db_for_write(DBTaskResult) != alias
+    ):
+        with transaction.atomic(using=alias):
+            row.save(force_insert=True, using=alias)
+            task.enqueue(row.pk)
+        return row
+    backend.validate_task(task)
+    row._prepare_related_fields_for_save(operation_name="save")
+    statement = _statements.get((type(row), alias))
+    if statement is None:
+        statement = _statements[type(row), alias] = _RowAndTaskStatement(type(row), connection)
+    task_row = DBTaskResult(
+        # As django-tasks-db's backend fills it; the arguments (the row's id) are in the SQL.
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,
+        backend_name=backend.alias,
+    )
+    saved = (row, task_row)
+    for instance in saved:
+        pre_save.send(type(instance), instance=instance, raw=False, using=alias, update_fields=None)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params(row, task_row, connection))
+        row.pk = cursor.fetchone()[0]
+    task_row.args_kwargs = {"args": [row.pk], "kwargs": {}}
+    for instance in saved:
+        instance._state.adding = False
+        instance._state.db = alias
+        post_save.send(
+            type(instance),
+            instance=instance,
+            created=True,
+            raw=False,
+            using=alias,
+            update_fields=None,
+        )
+    return row
+
+
+class _RowAndTaskStatement:
+    """The SQL of `insert_and_enqueue` for one model on one database, written once from the
+    models' fields; each call binds its values as Django's INSERT would."""
+
+    def __init__(self, model: type[models.Model], connection) -> None:
+        quote = connection.ops.quote_name
+        meta = model._meta
+        if meta.auto_field is None or meta.pk is not meta.auto_field:
+            raise TypeError(f"{model.__name__} needs an automatic primary key.")
+        self.row_fields = _inserted_fields(model, skip=meta.auto_field)
+        arguments = DBTaskResult._meta.get_field("args_kwargs")
+        self.task_fields = _inserted_fields(DBTaskResult, skip=arguments)
+        table, task_table = quote(meta.db_table), quote(DBTaskResult._meta.db_table)
+        row_columns = _columns(self.row_fields, quote)
+        task_columns = f"{_columns(self.task_fields, quote)}, {quote(arguments.column)}"
+        arguments_of_the_row = (
+            "(SELECT jsonb_build_object('args', jsonb_build_array(id), 'kwargs', '{}'::jsonb)"
+            " FROM inserted)"
+        )
+        # One statement, atomic on its own: the row, then the task naming the row's new id;
+        # pg_notify, like NOTIFY, is delivered when the statement's transaction commits.
+        self.sql = " ".join(
+            [
+                f"WITH inserted AS (INSERT INTO {table} ({row_columns})"  # noqa: S608 (identifiers from the models)
+                f" VALUES ({_placeholders(self.row_fields)})"
+                f" RETURNING {quote(meta.pk.column)} AS id),",
+                f"queued AS (INSERT INTO {task_table} ({task_columns})"  # noqa: S608 (identifiers from the models)
+                f" VALUES ({_placeholders(self.task_fields)}, {arguments_of_the_row}))",
+                "SELECT id, pg_notify(%s, '') FROM inserted",
+            ]
+        )
+
+    def params(self, row: models.Model, task_row: DBTaskResult, connection) -> list:
+        # What SQLInsertCompiler binds for a plain value: pre_save() (auto_now_add), then
+        # get_db_prep_save().
+        values = [
+            field.get_db_prep_save(field.pre_save(instance, add=True), connection=connection)
+            for instance, fields in ((row, self.row_fields), (task_row, self.task_fields))
+            for field in fields
+        ]
+        return [*values, CHANNEL]
+
+
+_statements: dict[tuple[type[models.Model], str], _RowAndTaskStatement] = {}
+
+
+def _inserted_fields(model: type[models.Model], *, skip: models.Field) -> list[models.Field]:
+    fields = [
+        field
+        for field in model._meta.local_concrete_fields
+        if field is not skip and not field.generated
+    ]
+    for field in fields:
+        # Bound as one plain parameter each, or the statement would not be the ORM's INSERT.
+        if field.has_db_default() or hasattr(field, "get_placeholder_sql"):
+            raise TypeError(f"{model.__name__}.{field.name} is not a plain column to insert.")
+    return fields
+
+
+def _columns(fields: list[models.Field], quote) -> str:
+    return ", ".join(quote(field.column) for field in fields)
+
+
+def _placeholders(fields: list[models.Field]) -> str:
+    return ", ".join("%s" for _field in fields)

@@ -1,8 +1,9 @@
 """Inbound Messenger: keep each signed webhook call, then turn its items into rooms' messages.
 
-Storing is all the request does (one row and one task row, in one transaction); everything
-that can be slow (profiles, downloads, rooms) runs in `process_webhook_event`, where every
-item is idempotent on its own, so a retried or re-processed call never stores anything twice.
+Storing is all the request does (one row and its task row together: one statement on
+PostgreSQL, see `omnichannel.tasks.insert_and_enqueue`); everything that can be slow
+(profiles, downloads, rooms) runs in `process_webhook_event`, where every item is idempotent
+on its own, so a retried or re-processed call never stores anything twice.
 """
 
 import json
@@ -24,6 +25,7 @@ from integrations.facebook.models import Delivery, Page, WebhookEvent
 from integrations.facebook.services import attachments
 from integrations.facebook.services.pages import clear_token_flag, flag_token
 from omnichannel.errors import DomainError
+from omnichannel.tasks import insert_and_enqueue
 from rooms.formatting import MESSAGE_MAX_LENGTH
 from rooms.models import Message
 from rooms.selectors import message_by_external_id
@@ -60,20 +62,18 @@ def store_webhook(
     """Keep the raw call; queue its processing when one of our pages is concerned."""
     from integrations.facebook.tasks import process_webhook
 
-    status = WebhookEvent.Status.RECEIVED if trusted else WebhookEvent.Status.IGNORED
-    error = f"Unknown page id(s): {', '.join(unknown)[:500]}" if unknown else ""
-    with transaction.atomic():
-        event = WebhookEvent.objects.create(
-            body=body.decode("utf-8"),
-            page_ids=trusted,
-            items=count_items(payload),
-            status=status,
-            error=error,
-        )
-        if trusted:
-            # The task row is written in the same transaction: a stored call is always queued.
-            process_webhook.enqueue(event.pk)
-    return event
+    event = WebhookEvent(
+        body=body.decode("utf-8"),
+        page_ids=trusted,
+        items=count_items(payload),
+        status=WebhookEvent.Status.RECEIVED if trusted else WebhookEvent.Status.IGNORED,
+        error=f"Unknown page id(s): {', '.join(unknown)[:500]}" if unknown else "",
+    )
+    if not trusted:
+        event.save()
+        return event
+    # The call and its task are written together: a stored call is always queued.
+    return insert_and_enqueue(event, process_webhook)
 
 
 def reprocess(event: WebhookEvent) -> None:
