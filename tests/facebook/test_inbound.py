@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.facebook.models import Delivery, Page, WebhookEvent
+from integrations.facebook.services import inbound
 from integrations.facebook.services.inbound import METADATA_PREFIX
 from rooms.models import Attachment, Message, Room
 from tests.facebook.conftest import (
@@ -64,10 +65,10 @@ def test_message_in_an_open_room_is_processed_in_a_fixed_number_of_statements(
     deliver(payload(entry(text_message("One", mid="m_one"))))
     post_webhook(payload(entry(text_message("Two", mid="m_two"))))
 
-    # The call read and counted, the page, the mid, the contact; the room locked, the message,
-    # the room's time, the event (one transaction); the call marked; then dispatched: the room
-    # read, the event marked.
-    with django_assert_num_queries(14):
+    # The call counted and read (one statement), the page, the mid, the contact; the room
+    # locked, the message, the room's time, the event (one transaction); the call marked; then
+    # dispatched: the room read, the event marked.
+    with django_assert_num_queries(13):
         tasks.run()
 
     assert Message.objects.filter(external_id="m_two").exists()
@@ -399,6 +400,32 @@ def test_reprocessed_call_stores_nothing_twice(deliver, page, tasks):
 
     assert Message.objects.filter(external_id="m_1").count() == 1
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+
+
+def test_a_processed_call_run_again_by_its_task_is_left_as_it_is(deliver, page):
+    deliver(payload(entry(text_message("Once", mid="m_1"))))
+    event = WebhookEvent.objects.get()
+
+    outcome = inbound.process_webhook_event(event.pk)
+
+    assert outcome == WebhookEvent.Status.PROCESSED
+    assert WebhookEvent.objects.get().attempts == 1
+    assert Message.objects.filter(external_id="m_1").count() == 1
+
+
+def test_a_call_whose_processing_keeps_failing_is_given_up_after_its_attempts(
+    deliver, page, monkeypatch
+):
+    def fail(item, page):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(inbound, "handle_item", fail)
+
+    deliver(payload(entry(text_message("Hi", mid="m_1"))))
+
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.attempts) == (WebhookEvent.Status.FAILED, inbound.PROCESS_ATTEMPTS)
+    assert "the database went away" in event.error
 
 
 def test_page_token_flag_is_cleared_when_a_profile_call_works(contact_writes, page, graph):
