@@ -124,7 +124,8 @@ def _count_attempt(event_id: int, *, force: bool) -> WebhookEvent | None:
     One statement, where a read and an UPDATE took two round trips.
     """
     meta = WebhookEvent._meta
-    quote = connections[router.db_for_write(WebhookEvent)].ops.quote_name
+    alias = router.db_for_write(WebhookEvent)
+    quote = connections[alias].ops.quote_name
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     attempts, status = (quote(meta.get_field(name).column) for name in ("attempts", "status"))
     columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
@@ -133,7 +134,7 @@ def _count_attempt(event_id: int, *, force: bool) -> WebhookEvent | None:
         f" WHERE {pk} = %s AND ({status} = %s OR %s) RETURNING {columns}"
     )
     counted = WebhookEvent.objects.raw(
-        statement, [event_id, WebhookEvent.Status.RECEIVED.value, force]
+        statement, [event_id, WebhookEvent.Status.RECEIVED.value, force], using=alias
     )
     return next(iter(counted), None)
 
