@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import AGENT_ROLE, Department, User
 from accounts.selectors import serves_queue
+from omnichannel.compiled import CompiledGet
 from queues.models import DepartmentRouting, SlaPolicy
 from rooms.models import Room
 
@@ -71,10 +72,16 @@ def active_chats() -> Coalesce:
     return Coalesce(Subquery(counted), Value(0))
 
 
+# Counted by every Take it! (under the agent's lock) and every queued room's page (to offer
+# the button): compiled once (omnichannel.compiled).
+_with_active_chats = CompiledGet(
+    lambda: User.objects.only("pk").annotate(active_chats=active_chats()), "pk"
+)
+
+
 def active_chat_count(agent_id: int) -> int:
-    return Room.objects.filter(
-        agent_id=agent_id, status=Room.Status.TAKEN, held_at__isnull=True
-    ).count()
+    agent = _with_active_chats.get(pk=agent_id)
+    return agent.active_chats if agent is not None else 0
 
 
 def eligible_agents(department_id: int) -> QuerySet[User]:

@@ -34,16 +34,20 @@ from rooms.services import COMMENT_MAX_LENGTH
 
 def check_can_take(agent: User, room: Room) -> None:
     """Raise NotEligible, with the reason, unless the agent may take chats of this room's queue
-    now (MaxChatsReached when they serve their maximum; unlocked, so `take_room` checks that
-    again under the agent's lock)."""
+    now (MaxChatsReached when they serve their maximum; unlocked, so `take_room` counts again
+    under the agent's lock)."""
+    _check_may_serve_queue(agent, room)
+    if active_chat_count(agent.pk) >= agent.max_chats:
+        raise MaxChatsReached.taking(agent.max_chats)
+
+
+def _check_may_serve_queue(agent: User, room: Room) -> None:
     if not is_agent(agent):
         raise NotEligible(_("Only users with the LiveChat Agent role can take chats."))
     if not agent.queue_enabled:
         raise NotEligible(_("Enable your Omnichannel queue to take chats."))
     if not departments_of(agent).filter(pk=room.department_id).exists():
         raise NotEligible(_("This chat belongs to a department you are not assigned to."))
-    if active_chat_count(agent.pk) >= agent.max_chats:
-        raise MaxChatsReached.taking(agent.max_chats)
 
 
 def _lock_below_maximum(agent: User, refuse: Callable[[int], MaxChatsReached]) -> User:
@@ -66,7 +70,8 @@ def take_room(agent: User, room: Room) -> Room:
     PostgreSQL alike; every loser gets RoomAlreadyTaken. It happens under the agent's row lock,
     after counting their active chats (MaxChatsReached at their maximum), like routing's.
     """
-    check_can_take(agent, room)
+    # Their chats are counted once, under their lock: a count before it could not be trusted.
+    _check_may_serve_queue(agent, room)
     with transaction.atomic():
         _lock_below_maximum(agent, MaxChatsReached.taking)
         if not room_services.claim_queued_room(agent, room):
