@@ -27,11 +27,16 @@ def message_by_external_id(channel: str, external_id: str) -> Message | None:
 def rooms_visible_to(user: User) -> QuerySet[Room]:
     """Managers see every room; agents the rooms of their departments and the ones they serve."""
     rooms = _rooms_with_people()
-    if not user.is_authenticated or not user.is_active:
+    if not _may_see_rooms(user):
         return rooms.none()
     if is_manager(user):
         return rooms
     return rooms.filter(_visible_to_agent(user))
+
+
+def _may_see_rooms(user: User) -> bool:
+    """Signed in and active; then a manager sees every room, an agent `_visible_to_agent`."""
+    return user.is_authenticated and user.is_active
 
 
 def _rooms_with_people() -> QuerySet[Room]:
@@ -82,7 +87,7 @@ def get_room_for(user: User, room_id: int, *, information: bool = False) -> Room
     `information`: with everything the room information shows, in the same query (pages that
     show it would otherwise read each fact other apps keep of the room on its own).
     """
-    if not user.is_authenticated or not user.is_active:
+    if not _may_see_rooms(user):
         raise Http404
     if is_manager(user):
         room = _room_reads[information].get(pk=room_id)
