@@ -10,6 +10,7 @@ related objects, `prefetch_related` honoured).
 """
 
 import copy
+import weakref
 from collections.abc import Callable
 from itertools import count
 
@@ -97,6 +98,11 @@ class _Compiled:
             if not places or (where is None and len(places) != 1):
                 raise ValueError(f"{name!r} is not one parameter of the compiled read.")
             self.places[name] = places
+        # How each column's value becomes the field's (JSON parsed, time zones...), worked out
+        # once per connection: Django works it out on every read, a column at a time, and for
+        # the room's 69 columns that was a third of the read's CPU (0.66 -> 0.43 ms). Per
+        # connection, as some backends' converters are methods of their connection's operations.
+        self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def bound(self, values: dict, connection) -> models.QuerySet | None:
         """The read with `values` in place of the stand-ins; None when no row can match (an
@@ -131,6 +137,11 @@ class _Compiled:
         compiler.query = queryset.query
         statement = (self.sql, tuple(params))
         compiler.as_sql = lambda *args, **kwargs: statement
+        converters = self.converters.get(connection)
+        if converters is None:
+            columns = [column for column, *_ in self.compiler.select[: self.compiler.col_count]]
+            converters = self.converters[connection] = compiler.get_converters(columns)
+        compiler.get_converters = lambda expressions: converters
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
         return queryset
 

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
 from omnichannel.compiled import CompiledGet
-from rooms.models import Room
+from rooms.models import Message, Room
 
 ROOM_RELATIONS = ("contact", "department", "agent")
 
@@ -60,6 +60,42 @@ def test_a_compiled_read_sees_what_changed_since_the_last_one(taken_room):
     Room.objects.filter(pk=taken_room.pk).update(closing_comment="Changed meanwhile")
 
     assert reader.get(pk=taken_room.pk).closing_comment == "Changed meanwhile"
+
+
+@pytest.mark.django_db
+def test_every_compiled_read_converts_its_columns_as_get_does(write_as_contact):
+    # JSON and times are turned into Python values by converters, which a read works out once.
+    first = write_as_contact(visitor="first", text="One")
+    second = write_as_contact(visitor="second", text="Two")
+    Message.objects.filter(pk=second.pk).update(meta={"page": "42", "seen": [1, 2]})
+    reader = CompiledGet(lambda: Message.objects.select_related("room"), "pk")
+    reader.get(pk=first.pk)
+
+    message = reader.get(pk=second.pk)
+
+    expected = Message.objects.select_related("room").get(pk=second.pk)
+    assert message.meta == {"page": "42", "seen": [1, 2]}
+    assert (values(message), values(message.room)) == (values(expected), values(expected.room))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compiled_read_in_another_thread_converts_its_columns_too(write_as_contact):
+    message = write_as_contact(text="One")
+    reader = CompiledGet(lambda: Message.objects.all(), "pk")
+    reader.get(pk=message.pk)
+    seen = []
+
+    def read():
+        try:
+            seen.append(values(reader.get(pk=message.pk)))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+
+    assert seen == [values(Message.objects.get(pk=message.pk))]
 
 
 @pytest.mark.django_db
