@@ -6,12 +6,37 @@ socket arms a lock and its own buffer with `asyncio.wait`, and a message for the
 sockets of a queue wakes, cancels and re-arms all of them, which cost more than the sending
 itself (bench channel_layer). Here one task per event loop reads the inbox and hands each
 message to the buffers it names; a socket only awaits its own buffer.
+
+A group message costs two round trips to Redis, not four (see `group_send`).
 """
 
 import asyncio
+import logging
+import time
 
 from channels_redis.core import BoundedQueue, ChannelLock
 from channels_redis.core import RedisChannelLayer as ListsChannelLayer
+
+logger = logging.getLogger(__name__)
+
+# For each inbox: drop its expired messages, then add the group message if the inbox has room.
+# KEYS are the inboxes; ARGV their messages, their capacities, the time and the expiry.
+GROUP_SEND_SCRIPT = """
+local count = #KEYS
+local now = tonumber(ARGV[2 * count + 1])
+local expiry = tonumber(ARGV[2 * count + 2])
+local over_capacity = 0
+for i = 1, count do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, math.floor(now) - expiry)
+    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[count + i]) then
+        redis.call('ZADD', KEYS[i], now, ARGV[i])
+        redis.call('EXPIRE', KEYS[i], expiry)
+    else
+        over_capacity = over_capacity + 1
+    end
+end
+return over_capacity
+"""
 
 
 class _LoopInbox:
@@ -27,6 +52,40 @@ class RedisChannelLayer(ListsChannelLayer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._inboxes: dict[asyncio.AbstractEventLoop, _LoopInbox] = {}
+        self._group_send_script = None
+
+    async def group_send(self, group: str, message: dict) -> None:
+        """As channels-redis sends it (same keys, same messages, same expiries and capacities),
+        in two round trips where it takes four: the group's expired members dropped and the
+        rest read in one pipeline, then each inbox's expired messages dropped and the message
+        added in one script (run by its digest, its text sent only the first time). A live
+        update's publish cost a task worker 1.4 ms of CPU, mostly those round trips."""
+        self.require_valid_group_name(group)  # raises TypeError for a bad name
+        key = self._group_key(group)
+        connection = self.connection(self.consistent_hash(group))
+        pipeline = connection.pipeline(transaction=False)
+        pipeline.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
+        pipeline.zrange(key, 0, -1)
+        _expired, members = await pipeline.execute()
+        channel_names = [member.decode("utf8") for member in members]
+        keys_by_connection, messages, capacities = self._map_channel_keys_to_connection(
+            channel_names, message
+        )
+        if self._group_send_script is None:
+            self._group_send_script = connection.register_script(GROUP_SEND_SCRIPT)
+        for index, keys in keys_by_connection.items():
+            args = [messages[key] for key in keys] + [capacities[key] for key in keys]
+            args += [time.time(), int(self.expiry)]
+            over_capacity = await self._group_send_script(
+                keys=keys, args=args, client=self.connection(index)
+            )
+            if over_capacity > 0:
+                logger.info(
+                    "%s of %s channels over capacity in group %s",
+                    over_capacity,
+                    len(channel_names),
+                    group,
+                )
 
     async def new_channel(self, prefix: str = "specific") -> str:
         channel = await super().new_channel(prefix)
