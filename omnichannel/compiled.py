@@ -1,4 +1,4 @@
-"""Single-row reads whose SQL is compiled once per process, for the hottest paths.
+"""Single-row reads and inserts whose SQL is written once per process, for the hottest paths.
 
 Django compiles a queryset to SQL on every evaluation. For a row read with several relations
 that compiling is most of the read: the room with everything its information shows (seven
@@ -7,6 +7,10 @@ and the live updates read it for every message. `CompiledGet` compiles the query
 database with stand-in values, and each read binds the real values into a copy of that
 compiler; Django then turns the rows into instances as it always does (same columns, same
 related objects, `prefetch_related` honoured).
+
+`insert(row)` is `row.save()` of a new row for the same reason: Django's INSERT compiler cost
+a task worker 0.8-1.1 ms of CPU a message row and 0.5-0.7 ms an event row. `update_by_pk()`
+is `QuerySet.update()` of plain values for rows named by id: 0.5 ms of CPU against 0.17.
 """
 
 import copy
@@ -15,7 +19,8 @@ from collections.abc import Callable
 from itertools import count
 
 from django.core.exceptions import MultipleObjectsReturned
-from django.db import connections, models
+from django.db import connections, models, router, transaction
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 
@@ -158,3 +163,132 @@ def _target_field(model: type[models.Model], name: str) -> models.Field:
 def _stand_in(field: models.Field) -> int | str:
     number = next(_stand_in_numbers)
     return number if isinstance(field, models.IntegerField) else f"compiled-get-{number}"
+
+
+def insert(row: models.Model) -> models.Model:
+    """Save a new `row` as `row.save(force_insert=True)` does (the same values bound, the same
+    signals sent, its new id set), with an INSERT written once per model and database.
+
+    For models with an automatic primary key and plain columns only (no database defaults, no
+    generated columns, no parents); elsewhere, for a row given its id, and on a database that
+    cannot return the new id from its INSERT, it is `save()`.
+    """
+    model = type(row)
+    alias = router.db_for_write(model, instance=row)
+    connection = connections[alias]
+    statement = _inserts.get((model, alias))
+    if statement is None:
+        statement = _inserts[model, alias] = _Insert.of(model, connection)
+    if statement is _CANNOT or row.pk is not None:
+        row.save(force_insert=True, using=alias)
+        return row
+    row._prepare_related_fields_for_save(operation_name="save")
+    pre_save.send(model, instance=row, raw=False, using=alias, update_fields=None)
+    # As save() does: a failed INSERT inside a transaction leaves it to be rolled back.
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(statement.sql, bound_values(statement.fields, row, connection))
+        row.pk = cursor.fetchone()[0]
+    saved(row, alias)
+    return row
+
+
+def saved(row: models.Model, alias: str) -> None:
+    """What `save()` does once a new row is written: the instance is now stored, and
+    `post_save` is sent."""
+    row._state.adding = False
+    row._state.db = alias
+    post_save.send(
+        type(row), instance=row, created=True, raw=False, using=alias, update_fields=None
+    )
+
+
+class _Insert:
+    def __init__(self, sql: str, fields: list[models.Field]) -> None:
+        self.sql = sql
+        self.fields = fields
+
+    @classmethod
+    def of(cls, model: type[models.Model], connection) -> "_Insert":
+        meta = model._meta
+        plain = meta.auto_field is not None and meta.pk is meta.auto_field and not meta.parents
+        if not plain or not connection.features.can_return_columns_from_insert:
+            return _CANNOT
+        try:
+            fields = inserted_fields(model, skip=meta.auto_field)
+        except TypeError:
+            return _CANNOT
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns(fields, quote)})"  # noqa: S608 (identifiers from the model)
+            f" VALUES ({placeholders(fields)}) RETURNING {quote(meta.pk.column)}"
+        )
+        return cls(sql, fields)
+
+
+_CANNOT = _Insert("", [])
+_inserts: dict[tuple[type[models.Model], str], _Insert] = {}
+
+
+def inserted_fields(model: type[models.Model], *, skip: models.Field) -> list[models.Field]:
+    """The columns an INSERT of `model` writes (all but `skip`), each bound as one plain
+    parameter; TypeError for a model with a column that is not."""
+    fields = [
+        field
+        for field in model._meta.local_concrete_fields
+        if field is not skip and not field.generated
+    ]
+    for field in fields:
+        # Bound as one plain parameter each, or the statement would not be the ORM's INSERT.
+        if field.has_db_default() or hasattr(field, "get_placeholder_sql"):
+            raise TypeError(f"{model.__name__}.{field.name} is not a plain column to insert.")
+    return fields
+
+
+def bound_values(fields: list[models.Field], row: models.Model, connection) -> list:
+    """What SQLInsertCompiler binds for a plain value: pre_save() (auto_now_add), then
+    get_db_prep_save()."""
+    return [
+        field.get_db_prep_save(field.pre_save(row, add=True), connection=connection)
+        for field in fields
+    ]
+
+
+def columns(fields: list[models.Field], quote) -> str:
+    return ", ".join(quote(field.column) for field in fields)
+
+
+def placeholders(fields: list[models.Field]) -> str:
+    return ", ".join("%s" for _field in fields)
+
+
+def update_by_pk(
+    model: type[models.Model], pks: list, *, where_null: tuple[str, ...] = (), **values
+) -> int:
+    """`model.objects.filter(pk__in=pks, <each of where_null>__isnull=True).update(**values)`
+    for plain values (no expressions, no relations), with SQL written by hand: the number of
+    rows changed.
+
+    Values are bound as Django's UPDATE binds them (`get_db_prep_save()`).
+    """
+    if not pks:
+        return 0
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    for field, value in zip(fields, values.values(), strict=True):
+        if field.is_relation or hasattr(value, "resolve_expression"):
+            raise TypeError(f"{model.__name__}.{field.name}: only plain values are set here.")
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    conditions = [f"{quote(meta.pk.column)} IN ({', '.join('%s' for _pk in pks)})"]
+    conditions += [f"{quote(meta.get_field(name).column)} IS NULL" for name in where_null]
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {' AND '.join(conditions)}"  # noqa: S608 (identifiers from the model)
+    params = [
+        field.get_db_prep_save(value, connection=connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    params += [meta.pk.get_db_prep_value(pk, connection) for pk in pks]
+    with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

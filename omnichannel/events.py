@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone, translation
 
+from omnichannel.compiled import insert, update_by_pk
 from omnichannel.models import Event
 from omnichannel.realtime import layer_is_shared
 
@@ -59,12 +60,14 @@ def record(
     data: dict | None = None,
 ) -> Event:
     """Write an event in the caller's transaction; dispatch it once that transaction commits."""
-    event = Event.objects.create(
-        name=name,
-        actor=actor if getattr(actor, "pk", None) else None,
-        room_id=getattr(room, "pk", room),
-        contact_id=getattr(contact, "pk", contact),
-        data=data or {},
+    event = insert(
+        Event(
+            name=name,
+            actor=actor if getattr(actor, "pk", None) else None,
+            room_id=getattr(room, "pk", room),
+            contact_id=getattr(contact, "pk", contact),
+            data=data or {},
+        )
     )
     # The committed row is exactly this object: dispatch uses it as it is, never reads it back.
     transaction.on_commit(lambda: _committed(event), robust=True)
@@ -134,8 +137,8 @@ def dispatch_many(batch: Iterable[Event]) -> None:
                     # One failing subscriber (a Redis hiccup) must not starve the others.
                     logger.exception("Event subscriber %r failed for %s", subscriber, event)
     now = timezone.now()
-    Event.objects.filter(pk__in=[event.pk for event in batch], dispatched_at__isnull=True).update(
-        dispatched_at=now
+    update_by_pk(
+        Event, [event.pk for event in batch], where_null=("dispatched_at",), dispatched_at=now
     )
     for event in batch:
         event.dispatched_at = event.dispatched_at or now

@@ -12,10 +12,12 @@ import time
 import psycopg
 from asgiref.sync import sync_to_async
 from django.db import connections, models, router, transaction
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import pre_save
 from django.tasks import Task
 from django_tasks_db.backend import DatabaseBackend as PollingDatabaseBackend
 from django_tasks_db.models import DBTaskResult
+
+from omnichannel.compiled import bound_values, columns, inserted_fields, placeholders, saved
 
 logger = logging.getLogger(__name__)
 
@@ -126,24 +128,15 @@ def insert_and_enqueue(row: models.Model, task: Task) -> models.Model:
         run_after=task.run_after,
         backend_name=backend.alias,
     )
-    saved = (row, task_row)
-    for instance in saved:
+    written = (row, task_row)
+    for instance in written:
         pre_save.send(type(instance), instance=instance, raw=False, using=alias, update_fields=None)
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params(row, task_row, connection))
         row.pk = cursor.fetchone()[0]
     task_row.args_kwargs = {"args": [row.pk], "kwargs": {}}
-    for instance in saved:
-        instance._state.adding = False
-        instance._state.db = alias
-        post_save.send(
-            type(instance),
-            instance=instance,
-            created=True,
-            raw=False,
-            using=alias,
-            update_fields=None,
-        )
+    for instance in written:
+        saved(instance, alias)
     return row
 
 
@@ -156,12 +149,12 @@ class _RowAndTaskStatement:
         meta = model._meta
         if meta.auto_field is None or meta.pk is not meta.auto_field:
             raise TypeError(f"{model.__name__} needs an automatic primary key.")
-        self.row_fields = _inserted_fields(model, skip=meta.auto_field)
+        self.row_fields = inserted_fields(model, skip=meta.auto_field)
         arguments = DBTaskResult._meta.get_field("args_kwargs")
-        self.task_fields = _inserted_fields(DBTaskResult, skip=arguments)
+        self.task_fields = inserted_fields(DBTaskResult, skip=arguments)
         table, task_table = quote(meta.db_table), quote(DBTaskResult._meta.db_table)
-        row_columns = _columns(self.row_fields, quote)
-        task_columns = f"{_columns(self.task_fields, quote)}, {quote(arguments.column)}"
+        row_columns = columns(self.row_fields, quote)
+        task_columns = f"{columns(self.task_fields, quote)}, {quote(arguments.column)}"
         arguments_of_the_row = (
             "(SELECT jsonb_build_object('args', jsonb_build_array(id), 'kwargs', '{}'::jsonb)"
             " FROM inserted)"
@@ -171,44 +164,17 @@ class _RowAndTaskStatement:
         self.sql = " ".join(
             [
                 f"WITH inserted AS (INSERT INTO {table} ({row_columns})"  # noqa: S608 (identifiers from the models)
-                f" VALUES ({_placeholders(self.row_fields)})"
+                f" VALUES ({placeholders(self.row_fields)})"
                 f" RETURNING {quote(meta.pk.column)} AS id),",
                 f"queued AS (INSERT INTO {task_table} ({task_columns})"  # noqa: S608 (identifiers from the models)
-                f" VALUES ({_placeholders(self.task_fields)}, {arguments_of_the_row}))",
+                f" VALUES ({placeholders(self.task_fields)}, {arguments_of_the_row}))",
                 "SELECT id, pg_notify(%s, '') FROM inserted",
             ]
         )
 
     def params(self, row: models.Model, task_row: DBTaskResult, connection) -> list:
-        # What SQLInsertCompiler binds for a plain value: pre_save() (auto_now_add), then
-        # get_db_prep_save().
-        values = [
-            field.get_db_prep_save(field.pre_save(instance, add=True), connection=connection)
-            for instance, fields in ((row, self.row_fields), (task_row, self.task_fields))
-            for field in fields
-        ]
-        return [*values, CHANNEL]
+        values = bound_values(self.row_fields, row, connection)
+        return [*values, *bound_values(self.task_fields, task_row, connection), CHANNEL]
 
 
 _statements: dict[tuple[type[models.Model], str], _RowAndTaskStatement] = {}
-
-
-def _inserted_fields(model: type[models.Model], *, skip: models.Field) -> list[models.Field]:
-    fields = [
-        field
-        for field in model._meta.local_concrete_fields
-        if field is not skip and not field.generated
-    ]
-    for field in fields:
-        # Bound as one plain parameter each, or the statement would not be the ORM's INSERT.
-        if field.has_db_default() or hasattr(field, "get_placeholder_sql"):
-            raise TypeError(f"{model.__name__}.{field.name} is not a plain column to insert.")
-    return fields
-
-
-def _columns(fields: list[models.Field], quote) -> str:
-    return ", ".join(quote(field.column) for field in fields)
-
-
-def _placeholders(fields: list[models.Field]) -> str:
-    return ", ".join("%s" for _field in fields)

@@ -15,7 +15,7 @@ from accounts.models import Department, User
 from accounts.selectors import is_manager
 from directory.models import Channel, Contact
 from omnichannel import events
-from omnichannel.compiled import CompiledGet
+from omnichannel.compiled import CompiledGet, insert, update_by_pk
 from rooms import filetypes, live
 from rooms.errors import (
     AgentFilesNotAllowed,
@@ -277,15 +277,17 @@ def _store_contact_message(
             awaiting_reply_since=sent_at or now,
             **_new_room_defaults(department, now),
         )
-    message = Message.objects.create(
-        room=room,
-        kind=Message.Kind.CONTACT,
-        text=text,
-        html=render_message(text) if text else "",
-        channel=channel,
-        external_id=external_id or None,
-        meta=meta or {},
-        created_at=sent_at or now,
+    message = insert(
+        Message(
+            room=room,
+            kind=Message.Kind.CONTACT,
+            text=text,
+            html=render_message(text) if text else "",
+            channel=channel,
+            external_id=external_id or None,
+            meta=meta or {},
+            created_at=sent_at or now,
+        )
     )
     attachments = _store_files(message, checked)
     # The contact answered a chat on hold: it is the agent's active chat again.
@@ -296,7 +298,7 @@ def _store_contact_message(
             updates["awaiting_reply_since"] = message.created_at
         if resumed:
             updates["held_at"] = None
-        Room.objects.filter(pk=room.pk).update(**updates)
+        update_by_pk(Room, [room.pk], **updates)
     if resumed:
         _system_message(room, "resumed", by_contact=True)
         events.record(

@@ -24,6 +24,7 @@ from integrations.facebook import selectors, transport, webhook
 from integrations.facebook.models import Delivery, Page, WebhookEvent
 from integrations.facebook.services import attachments
 from integrations.facebook.services.pages import clear_token_flag, flag_token
+from omnichannel.compiled import update_by_pk
 from omnichannel.errors import DomainError
 from omnichannel.tasks import insert_and_enqueue
 from rooms.formatting import MESSAGE_MAX_LENGTH
@@ -158,8 +159,13 @@ def _finish(
         return "retry"
     status = WebhookEvent.Status.FAILED if errors else WebhookEvent.Status.PROCESSED
     # One statement: it needs no transaction of its own.
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, summary=dict(summary), error=error, processed_at=timezone.now()
+    update_by_pk(
+        WebhookEvent,
+        [event.pk],
+        status=status,
+        summary=dict(summary),
+        error=error,
+        processed_at=timezone.now(),
     )
     if errors:
         logger.warning("Facebook webhook %s left %s item(s) unprocessed", event.pk, len(errors))
