@@ -155,8 +155,29 @@ async def drain_tokens(received: dict, started: dict, seconds: float) -> None:
         await asyncio.sleep(0.1)
 
 
+def median_by_second(started: dict, received: dict) -> list[float | None]:
+    """The median latency (ms) of the messages sent in each second of a phase: a backlog that
+    builds and drains shows here, where the percentiles of the whole phase hide it."""
+    if not started:
+        return []
+    first = min(started.values())
+    seconds: dict[int, list[float]] = {}
+    for key, at in started.items():
+        if key in received:
+            seconds.setdefault(int(at - first), []).append((received[key] - at) * 1000)
+    return [
+        round(support.percentile(sorted(seconds[second]), 50), 1) if second in seconds else None
+        for second in range(max(seconds, default=-1) + 1)
+    ]
+
+
 def add_latency_row(report, name, result, started, received, usage, *, kind="path") -> None:
     latencies = [(received[key] - at) * 1000 for key, at in started.items() if key in received]
+    by_second = median_by_second(started, received)
+    report.notes.append(
+        f"{name}, p50 by second of the phase (ms): "
+        + " ".join("-" if value is None else f"{value:.0f}" for value in by_second)
+    )
     report.add(
         name,
         kind=kind,
@@ -169,6 +190,7 @@ def add_latency_row(report, name, result, started, received, usage, *, kind="pat
         latencies_ms=latencies,
         usage=usage,
         post_p99_ms=round(support.percentile(sorted(result.latencies_ms), 99), 1),
+        p50_by_second_ms=by_second,
     )
 
 

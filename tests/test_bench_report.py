@@ -24,3 +24,12 @@ def test_a_phase_without_usage_or_messages_reports_no_cpu_per_message():
         ]
         is None
     )
+
+
+def test_the_webhook_to_socket_latency_is_told_second_by_second():
+    from bench.webhook_socket import median_by_second
+
+    started = {"a": 100.0, "b": 100.5, "c": 100.9, "d": 102.2, "lost": 102.4}
+    received = {"a": 100.010, "b": 100.530, "c": 100.920, "d": 102.500}
+
+    assert median_by_second(started, received) == [20.0, None, 300.0]
