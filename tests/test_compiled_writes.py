@@ -6,7 +6,7 @@ from django.db.models import F
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from omnichannel.compiled import insert, update_by_pk
+from omnichannel.compiled import insert, returned_columns, rows, update_by_pk
 from omnichannel.models import Event
 from rooms.models import Message
 
@@ -143,3 +143,28 @@ def test_an_update_by_id_refuses_an_expression(queued_room):
 
     with pytest.raises(TypeError, match="plain values"):
         update_by_pk(Message, [message.pk], text=F("html"))
+
+
+def test_rows_returned_by_a_statement_are_the_rows_get_reads(queued_room):
+    message = insert(contact_message(queued_room))
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Message._meta.db_table)} SET {quote('text')} = %s"  # noqa: S608
+        f" WHERE {quote('id')} = %s RETURNING {returned_columns(Message, quote)}"
+    )
+
+    (updated,) = rows(Message, sql, ["Changed", message.pk], using="default")
+
+    assert columns(updated) == columns(Message.objects.get(pk=message.pk))
+    assert updated.meta == {"page": "42", "attachments": [{"type": "image"}]}
+    assert updated._state.adding is False
+
+
+def test_a_statement_that_returns_no_row_gives_no_instance(queued_room):
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {returned_columns(Message, quote)} FROM {quote(Message._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote('id')} = %s"
+    )
+
+    assert rows(Message, sql, [0], using="default") == []

@@ -24,7 +24,7 @@ from integrations.facebook import selectors, transport, webhook
 from integrations.facebook.models import Delivery, Page, WebhookEvent
 from integrations.facebook.services import attachments
 from integrations.facebook.services.pages import clear_token_flag, flag_token
-from omnichannel.compiled import update_by_pk
+from omnichannel.compiled import returned_columns, rows, update_by_pk
 from omnichannel.errors import DomainError
 from omnichannel.tasks import insert_and_enqueue
 from rooms.formatting import MESSAGE_MAX_LENGTH
@@ -129,15 +129,15 @@ def _count_attempt(event_id: int, *, force: bool) -> WebhookEvent | None:
     quote = connections[alias].ops.quote_name
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     attempts, status = (quote(meta.get_field(name).column) for name in ("attempts", "status"))
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
     statement = (
         f"UPDATE {table} SET {attempts} = {attempts} + 1"  # noqa: S608 (the model's table)
-        f" WHERE {pk} = %s AND ({status} = %s OR %s) RETURNING {columns}"
+        f" WHERE {pk} = %s AND ({status} = %s OR %s)"
+        f" RETURNING {returned_columns(WebhookEvent, quote)}"
     )
-    counted = WebhookEvent.objects.raw(
-        statement, [event_id, WebhookEvent.Status.RECEIVED.value, force], using=alias
+    counted = rows(
+        WebhookEvent, statement, [event_id, WebhookEvent.Status.RECEIVED.value, force], using=alias
     )
-    return next(iter(counted), None)
+    return counted[0] if counted else None
 
 
 def _finish(

@@ -19,6 +19,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from omnichannel.compiled import returned_columns, rows
 from omnichannel.memory import tune_for_server
 from omnichannel.tasks import Wakeup
 from omnichannel.warmup import warm_up
@@ -84,7 +85,7 @@ class WakeableWorker(db_worker.Worker):
             json.dumps([self.worker_id]),
             *pick_params,
         ]
-        claimed = list(DBTaskResult.objects.using(database).raw(claim, params))
+        claimed = rows(DBTaskResult, claim, params, using=database)
         return claimed[0] if claimed else None
 
     def _claim_sql(self, database: str) -> tuple[str, list]:
@@ -100,14 +101,12 @@ class WakeableWorker(db_worker.Worker):
         pick, pick_params = self._tasks(ready).values("pk")[:1].query.sql_with_params()
         quote = connections[database].ops.quote_name
         table = quote(DBTaskResult._meta.db_table)
-        # Named, not `*`: the statement is prepared, and a column added by a later migration
-        # must not change what it returns under a running worker.
-        columns = ", ".join(quote(field.column) for field in DBTaskResult._meta.concrete_fields)
         # The row is locked as it is picked; a row another worker holds is skipped, not waited on.
         claim = (
             f"UPDATE {table} SET status = %s, started_at = %s, "  # noqa: S608 (the model's table)
             "worker_ids = worker_ids || %s::jsonb "
-            f"WHERE id = ({pick} FOR UPDATE SKIP LOCKED) RETURNING {columns}"
+            f"WHERE id = ({pick} FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {returned_columns(DBTaskResult, quote)}"
         )
         return claim, list(pick_params)
 
