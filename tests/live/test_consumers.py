@@ -195,6 +195,36 @@ async def test_new_message_appears_in_the_watched_room_with_fresh_room_informati
     await socket.disconnect()
 
 
+async def test_a_contacts_message_in_a_served_chat_comes_without_the_unchanged_information(
+    agent, department
+):
+    room = (await sync_to_async(contact_writes)(department)).room
+    await sync_to_async(take_room)(agent, room)
+    socket = await agent_socket(agent)
+    await socket.send_json_to({"type": "watch", "room": room.pk})
+    await next_of(socket, "watching")
+
+    await sync_to_async(contact_writes)(department, "Still there?")
+
+    frame = await next_of(socket, "message.created")
+    assert "Still there?" in frame["html"]
+    assert "info_html" not in frame
+    await socket.disconnect()
+
+
+async def test_a_contacts_message_in_a_queued_chat_comes_with_its_queue_time(agent, department):
+    room = (await sync_to_async(contact_writes)(department)).room
+    socket = await agent_socket(agent)
+    await socket.send_json_to({"type": "watch", "room": room.pk})
+    await next_of(socket, "watching")
+
+    await sync_to_async(contact_writes)(department, "Anyone?")
+
+    frame = await next_of(socket, "message.created")
+    assert "Queue time" in frame["info_html"]
+    await socket.disconnect()
+
+
 async def test_watching_a_room_one_may_not_see_is_refused(outsider_agent, department):
     room = (await sync_to_async(contact_writes)(department)).room
     socket = await agent_socket(outsider_agent)
