@@ -41,6 +41,14 @@ async def agent_socket(user: User, origin=ORIGIN) -> WebsocketCommunicator:
     return socket
 
 
+async def watching_socket(user: User, room) -> WebsocketCommunicator:
+    """The agent's socket, watching the room (its page open)."""
+    socket = await agent_socket(user)
+    await socket.send_json_to({"type": "watch", "room": room.pk})
+    assert (await next_of(socket, "watching"))["room"] == room.pk
+    return socket
+
+
 async def next_of(socket: WebsocketCommunicator, kind: str, timeout: float = 2) -> dict:
     """The next frame of this type, skipping others (presence, counters)."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -183,9 +191,7 @@ async def test_new_message_appears_in_the_watched_room_with_fresh_room_informati
 ):
     room = (await sync_to_async(contact_writes)(department)).room
     await sync_to_async(take_room)(agent, room)
-    socket = await agent_socket(agent)
-    await socket.send_json_to({"type": "watch", "room": room.pk})
-    await next_of(socket, "watching")
+    socket = await watching_socket(agent, room)
 
     await sync_to_async(post_agent_message)(agent, room, text="*On it*")
 
@@ -200,9 +206,7 @@ async def test_a_contacts_message_in_a_served_chat_comes_without_the_unchanged_i
 ):
     room = (await sync_to_async(contact_writes)(department)).room
     await sync_to_async(take_room)(agent, room)
-    socket = await agent_socket(agent)
-    await socket.send_json_to({"type": "watch", "room": room.pk})
-    await next_of(socket, "watching")
+    socket = await watching_socket(agent, room)
 
     await sync_to_async(contact_writes)(department, "Still there?")
 
@@ -214,9 +218,7 @@ async def test_a_contacts_message_in_a_served_chat_comes_without_the_unchanged_i
 
 async def test_a_contacts_message_in_a_queued_chat_comes_with_its_queue_time(agent, department):
     room = (await sync_to_async(contact_writes)(department)).room
-    socket = await agent_socket(agent)
-    await socket.send_json_to({"type": "watch", "room": room.pk})
-    await next_of(socket, "watching")
+    socket = await watching_socket(agent, room)
 
     await sync_to_async(contact_writes)(department, "Anyone?")
 
