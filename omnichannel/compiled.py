@@ -1,4 +1,4 @@
-"""Single-row reads and inserts whose SQL is written once per process, for the hottest paths.
+"""Reads and writes whose SQL is written once per process (or by hand), for the hottest paths.
 
 Django compiles a queryset to SQL on every evaluation. For a row read with several relations
 that compiling is most of the read: the room with everything its information shows (seven

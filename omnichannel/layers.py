@@ -23,12 +23,13 @@ logger = logging.getLogger(__name__)
 # KEYS are the inboxes; ARGV their messages, their capacities, the time and the expiry.
 GROUP_SEND_SCRIPT = """
 local count = #KEYS
-local now = tonumber(ARGV[2 * count + 1])
+local now = ARGV[2 * count + 1]
 local expiry = tonumber(ARGV[2 * count + 2])
 local over_capacity = 0
 for i = 1, count do
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, math.floor(now) - expiry)
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, math.floor(tonumber(now)) - expiry)
     if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[count + i]) then
+        -- The time as sent, every digit kept: it orders the inbox.
         redis.call('ZADD', KEYS[i], now, ARGV[i])
         redis.call('EXPIRE', KEYS[i], expiry)
     else

@@ -73,6 +73,18 @@ async def test_a_group_message_reaches_the_sockets_of_every_process():
 
 
 @pytest.mark.redis
+async def test_group_messages_arrive_in_the_order_they_were_sent(layer):
+    socket = await layer.new_channel()
+    await layer.group_add("room.6", socket)
+
+    for n in range(30):
+        await layer.group_send("room.6", {"type": "live.event", "n": n})
+    received = [(await asyncio.wait_for(layer.receive(socket), 5))["n"] for _ in range(30)]
+
+    assert received == list(range(30))
+
+
+@pytest.mark.redis
 async def test_a_full_inbox_misses_a_group_message_that_another_process_gets():
     full, roomy = two_processes(capacity=1)
     busy, other = await full.new_channel(), await roomy.new_channel()
