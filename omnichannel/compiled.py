@@ -105,10 +105,8 @@ class _Compiled:
             if not places or (where is None and len(places) != 1):
                 raise ValueError(f"{name!r} is not one parameter of the compiled read.")
             self.places[name] = places
-        # How each column's value becomes the field's (JSON parsed, time zones...), worked out
-        # once per connection: Django works it out on every read, a column at a time, and for
-        # the room's 69 columns that was a third of the read's CPU (0.66 -> 0.43 ms). Per
-        # connection, as some backends' converters are methods of their connection's operations.
+        # Django works the converters out on every read, a column at a time: for the room's 69
+        # columns that was a third of the read's CPU (0.66 -> 0.43 ms). See `_converters`.
         self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def bound(self, values: dict, connection) -> models.QuerySet | None:
@@ -144,10 +142,12 @@ class _Compiled:
         compiler.query = queryset.query
         statement = (self.sql, tuple(params))
         compiler.as_sql = lambda *args, **kwargs: statement
-        converters = self.converters.get(connection)
-        if converters is None:
-            columns = [column for column, *_ in self.compiler.select[: self.compiler.col_count]]
-            converters = self.converters[connection] = compiler.get_converters(columns)
+        selected = self.compiler.select[: self.compiler.col_count]
+        converters = _converters(
+            self.converters,
+            connection,
+            lambda: compiler.get_converters([column for column, *_ in selected]),
+        )
         compiler.get_converters = lambda expressions: converters
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
         return queryset
@@ -306,14 +306,17 @@ def rows(model: type[models.Model], sql: str, params: list, *, using: str) -> li
     the statement's CPU. Here they are worked out once per model and connection.
     """
     connection = connections[using]
-    converters = _row_converters.setdefault(model, weakref.WeakKeyDictionary())
-    found = converters.get(connection)
-    if found is None:
-        meta = model._meta
-        columns_ = [field.get_col(meta.db_table) for field in meta.concrete_fields]
+    meta = model._meta
+
+    def work_out() -> dict:
         compiler = connection.ops.compiler("SQLCompiler")(Query(model), connection, using)
-        found = converters[connection] = list(compiler.get_converters(columns_).items())
-    names = [field.attname for field in model._meta.concrete_fields]
+        return compiler.get_converters(
+            [field.get_col(meta.db_table) for field in meta.concrete_fields]
+        )
+
+    cache = _row_converters.setdefault(model, weakref.WeakKeyDictionary())
+    found = _converters(cache, connection, work_out).items()
+    names = [field.attname for field in meta.concrete_fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
@@ -336,3 +339,13 @@ def returned_columns(model: type[models.Model], quote) -> str:
 
 
 _row_converters: dict[type[models.Model], weakref.WeakKeyDictionary] = {}
+
+
+def _converters(cache: weakref.WeakKeyDictionary, connection, work_out: Callable[[], dict]) -> dict:
+    """How each column's value becomes its field's (JSON parsed, time zones...): what a
+    compiler's `get_converters()` works out (`work_out`), once per connection and kept in
+    `cache`, as some backends' converters are methods of their own connection's operations."""
+    found = cache.get(connection)
+    if found is None:
+        found = cache[connection] = work_out()
+    return found
